@@ -1,0 +1,214 @@
+//! evcxr's rich-display protocol, in one place.
+//!
+//! evcxr (the Rust Jupyter kernel) shows a cell's output as rich content when
+//! the program writes a block to stdout:
+//!
+//! ```text
+//! EVCXR_BEGIN_CONTENT image/png
+//! <base64 of the PNG bytes>
+//! EVCXR_END_CONTENT
+//! ```
+//!
+//! Every displayable type in this crate (charts, image grids, the model
+//! printout, the summary table) goes through [`emit`] — directly or via the
+//! [`Show`] trait — so there is exactly one place that knows the format.
+//! Outside Jupyter the same values can be saved with [`Png::save`].
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine as _;
+
+use crate::error::{Error, Result};
+
+/// Writes one display block for `mime` with `payload` (already encoded as
+/// text: base64 for binary types, raw for `text/html` and `text/plain`).
+///
+/// The whole block is written under one stdout lock so that output from other
+/// threads (e.g. a progress line) cannot interleave with it.
+pub fn emit(mime: &str, payload: &str) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    // A closed stdout is not worth a panic in a notebook: drop the output.
+    let _ = write!(
+        out,
+        "EVCXR_BEGIN_CONTENT {mime}\n{payload}\nEVCXR_END_CONTENT\n"
+    );
+    let _ = out.flush();
+}
+
+/// Writes several representations of one value in a single block, so that
+/// Jupyter picks the richest (e.g. `text/html` with a `text/plain` fallback).
+pub fn emit_multi(parts: &[(&str, &str)]) {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (mime, payload) in parts {
+        let _ = write!(
+            out,
+            "EVCXR_BEGIN_CONTENT {mime}\n{payload}\nEVCXR_END_CONTENT\n"
+        );
+    }
+    let _ = out.flush();
+}
+
+/// True when running inside an evcxr kernel (it sets `EVCXR_IS_RUNTIME`).
+pub fn in_evcxr() -> bool {
+    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+}
+
+/// Something that can show itself in a notebook.
+///
+/// Types implement [`Show::show`]; evcxr finds the inherent
+/// `evcxr_display` method that each displayable type forwards to it.
+pub trait Show {
+    /// Emits this value's display block(s) (see [`emit`]).
+    fn show(&self);
+}
+
+/// An encoded PNG image.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Png {
+    bytes: Vec<u8>,
+    width: u32,
+    height: u32,
+}
+
+impl Png {
+    /// Encodes an 8-bit RGB buffer (`width * height * 3` bytes, row-major).
+    pub fn from_rgb(width: u32, height: u32, rgb: &[u8]) -> Result<Png> {
+        let expected = width as usize * height as usize * 3;
+        if rgb.len() != expected {
+            return Err(Error::InvalidArgument(format!(
+                "RGB buffer for a {width}x{height} PNG: expected {expected} bytes, got {}",
+                rgb.len()
+            )));
+        }
+        let mut bytes = Vec::new();
+        {
+            let mut encoder = png::Encoder::new(&mut bytes, width, height);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_depth(png::BitDepth::Eight);
+            let mut writer = encoder
+                .write_header()
+                .map_err(|e| Error::InvalidArgument(format!("PNG encoding: {e}")))?;
+            writer
+                .write_image_data(rgb)
+                .map_err(|e| Error::InvalidArgument(format!("PNG encoding: {e}")))?;
+        }
+        Ok(Png {
+            bytes,
+            width,
+            height,
+        })
+    }
+
+    /// The encoded file contents.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Width in pixels.
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    /// Height in pixels.
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// Writes the PNG to `path` (the way to keep a picture outside Jupyter).
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let path = path.as_ref();
+        std::fs::write(path, &self.bytes).map_err(|e| Error::io(path, e))
+    }
+
+    /// Called by evcxr for the last expression of a cell.
+    pub fn evcxr_display(&self) {
+        self.show();
+    }
+}
+
+impl Show for Png {
+    fn show(&self) {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.bytes);
+        emit("image/png", &b64);
+    }
+}
+
+impl std::fmt::Debug for Png {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Png({}x{}, {} bytes)",
+            self.width,
+            self.height,
+            self.bytes.len()
+        )
+    }
+}
+
+/// HTML with a plain-text fallback (tables such as `summary`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Html {
+    /// The HTML fragment.
+    pub html: String,
+    /// What a terminal or a plain-text front end shows.
+    pub text: String,
+}
+
+impl Show for Html {
+    fn show(&self) {
+        emit_multi(&[("text/html", &self.html), ("text/plain", &self.text)]);
+    }
+}
+
+/// Escapes `&`, `<`, `>` and `"` for HTML text and attributes.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Shows preformatted text (e.g. a model printout) in a notebook, monospaced.
+pub fn show_pre(text: &str) {
+    let html = format!("<pre>{}</pre>", escape_html(text));
+    emit_multi(&[("text/html", &html), ("text/plain", text)]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_from_rgb_roundtrips_through_decoder() {
+        let (w, h) = (3u32, 2u32);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 10) as u8).collect();
+        let png = Png::from_rgb(w, h, &rgb).unwrap();
+        let decoder = png::Decoder::new(png.bytes());
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (w, h));
+        assert_eq!(&buf[..info.buffer_size()], &rgb[..]);
+    }
+
+    #[test]
+    fn png_from_rgb_rejects_wrong_buffer_length() {
+        let err = Png::from_rgb(4, 4, &[0; 10]).unwrap_err().to_string();
+        assert!(err.contains("expected 48 bytes, got 10"), "{err}");
+    }
+
+    #[test]
+    fn escape_html_escapes_markup() {
+        assert_eq!(escape_html("<a&\"b\">"), "&lt;a&amp;&quot;b&quot;&gt;");
+    }
+}

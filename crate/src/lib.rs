@@ -1,0 +1,31 @@
+//! # cnn_lab — deep learning lectures in Rust, in Jupyter
+//!
+//! The Rust side of a PyTorch CNN lecture: loaders ([`data`]), PyTorch-named
+//! layers with PyTorch's printout and torchinfo's `summary` ([`nn`]), `fit`
+//! and evaluation ([`train`]), pictures ([`utils`]) and evcxr's rich display
+//! ([`display`]).
+//!
+//! In an evcxr notebook:
+//!
+//! ```text
+//! :dep cnn_lab = { path = "../crate" }
+//! use cnn_lab::*;
+//! ```
+//!
+//! brings every name the lecture uses into scope, `tch` included.
+
+pub mod cuda;
+pub mod data;
+pub mod display;
+pub mod error;
+pub mod nn;
+pub mod train;
+pub mod utils;
+
+pub use tch;
+pub use tch::{Device, Kind, Tensor};
+
+pub use cuda::cuda_if_available;
+pub use display::{Html, Png, Show};
+pub use error::{Error, Result};
+pub use nn::{Module, NamedTensor};
