@@ -1,1 +1,214 @@
-//! (filled in by its issue)
+//! Loaders (lecture: `module.data`).
+//!
+//! [`DataLoader`] batches an in-memory dataset: the whole split lives in one
+//! tensor and a batch is an `index_select` (shuffled) or a slice (in order)
+//! of it — no per-sample work, unlike torchvision's `ToTensor()` pipeline.
+
+use std::cell::Cell;
+
+use tch::{Device, Tensor};
+
+use crate::error::{Error, Result};
+
+/// Batches `(images, labels)` from tensors held in memory.
+///
+/// Like PyTorch's `DataLoader`: `len()` is the number of batches,
+/// iterating (`for (x, y) in &loader`) yields one epoch, and with
+/// `shuffle` every epoch has a new order (seeded, so reproducible).
+#[derive(Debug)]
+pub struct DataLoader {
+    images: Tensor,
+    labels: Tensor,
+    batch_size: usize,
+    shuffle: bool,
+    drop_last: bool,
+    seed: u64,
+    epoch: Cell<u64>,
+    device: Device,
+}
+
+impl DataLoader {
+    /// A loader over `images` (first dimension = samples) and `labels`
+    /// (`[N]`), batch size `batch_size`, in order, on the CPU.
+    pub fn new(images: Tensor, labels: Tensor, batch_size: usize) -> Result<DataLoader> {
+        if batch_size == 0 {
+            return Err(Error::InvalidArgument(
+                "DataLoader: batch_size must be at least 1".into(),
+            ));
+        }
+        let n = images.size().first().copied().unwrap_or(0);
+        if labels.size() != [n] {
+            return Err(Error::Shape(format!(
+                "DataLoader: labels must have shape [{n}] to match images {:?}, got {:?}",
+                images.size(),
+                labels.size()
+            )));
+        }
+        Ok(DataLoader {
+            images,
+            labels,
+            batch_size,
+            shuffle: false,
+            drop_last: false,
+            seed: 0,
+            epoch: Cell::new(0),
+            device: Device::Cpu,
+        })
+    }
+
+    /// Shuffle every epoch (PyTorch's `shuffle=True`).
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+
+    /// Seed of the shuffling order; epoch `e` uses `seed + e`.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Drop a last, incomplete batch (PyTorch's `drop_last=True`).
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// Put the data (and so every batch) on `device`, once.
+    pub fn device(mut self, device: Device) -> Self {
+        if device != self.device {
+            self.images = self.images.to_device(device);
+            self.labels = self.labels.to_device(device);
+            self.device = device;
+        }
+        self
+    }
+
+    /// The device batches are on.
+    pub fn device_of(&self) -> Device {
+        self.device
+    }
+
+    /// Number of batches per epoch (`len(loader)`).
+    pub fn len(&self) -> usize {
+        let n = self.num_samples();
+        if self.drop_last {
+            n / self.batch_size
+        } else {
+            n.div_ceil(self.batch_size)
+        }
+    }
+
+    /// True when an epoch has no batch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of samples (`len(loader.dataset)`).
+    pub fn num_samples(&self) -> usize {
+        self.images.size().first().copied().unwrap_or(0) as usize
+    }
+
+    /// The batch size.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// All images of the split, `[N, …]`.
+    pub fn images(&self) -> &Tensor {
+        &self.images
+    }
+
+    /// All labels of the split, `[N]`.
+    pub fn labels(&self) -> &Tensor {
+        &self.labels
+    }
+
+    /// One epoch of batches; with `shuffle`, each call draws a new order.
+    pub fn iter(&self) -> Batches<'_> {
+        let epoch = self.epoch.get();
+        self.epoch.set(epoch + 1);
+        let order = if self.shuffle {
+            let perm = seeded_permutation(self.num_samples(), self.seed.wrapping_add(epoch));
+            Some(perm.to_device(self.device))
+        } else {
+            None
+        };
+        Batches {
+            loader: self,
+            order,
+            next: 0,
+            batches: self.len(),
+        }
+    }
+}
+
+/// A permutation of `0..n` from a small seeded generator (SplitMix64 +
+/// Fisher–Yates), so shuffling never disturbs `tch::manual_seed` streams.
+fn seeded_permutation(n: usize, seed: u64) -> Tensor {
+    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut idx: Vec<i64> = (0..n as i64).collect();
+    for i in (1..n).rev() {
+        let j = (next() % (i as u64 + 1)) as usize;
+        idx.swap(i, j);
+    }
+    Tensor::from_slice(&idx)
+}
+
+/// One epoch of `(images, labels)` batches from a [`DataLoader`].
+pub struct Batches<'a> {
+    loader: &'a DataLoader,
+    order: Option<Tensor>,
+    next: usize,
+    batches: usize,
+}
+
+impl Iterator for Batches<'_> {
+    type Item = (Tensor, Tensor);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.batches {
+            return None;
+        }
+        let bs = self.loader.batch_size as i64;
+        let start = self.next as i64 * bs;
+        let end = (start + bs).min(self.loader.num_samples() as i64);
+        self.next += 1;
+        Some(match &self.order {
+            Some(order) => {
+                let idx = order.narrow(0, start, end - start);
+                (
+                    self.loader.images.index_select(0, &idx),
+                    self.loader.labels.index_select(0, &idx),
+                )
+            }
+            None => (
+                self.loader.images.narrow(0, start, end - start),
+                self.loader.labels.narrow(0, start, end - start),
+            ),
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.batches - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Batches<'_> {}
+
+impl<'a> IntoIterator for &'a DataLoader {
+    type Item = (Tensor, Tensor);
+    type IntoIter = Batches<'a>;
+
+    fn into_iter(self) -> Batches<'a> {
+        self.iter()
+    }
+}

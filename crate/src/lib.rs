@@ -26,6 +26,7 @@ pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
 pub use cuda::cuda_if_available;
+pub use data::DataLoader;
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
-pub use nn::{Module, NamedTensor};
+pub use nn::{Module, ModuleExt, NamedTensor};

@@ -50,3 +50,88 @@ pub trait Module {
         Vec::new()
     }
 }
+
+/// Methods every [`Module`] gets (PyTorch's `named_parameters`,
+/// `state_dict`, `to`, …), derived from `children` and `own_tensors`.
+pub trait ModuleExt: Module {
+    /// Every parameter and buffer in the tree with its dotted path, in
+    /// PyTorch's `state_dict()` order: a module's own tensors first, then each
+    /// child's in registration order (`b1.0.weight`, `b1.1.running_mean`, …).
+    fn named_tensors(&self) -> Vec<NamedTensor> {
+        let mut out = Vec::new();
+        collect_named(self.as_dyn(), "", &mut out);
+        out
+    }
+
+    /// Only the trainable tensors (`model.named_parameters()`).
+    fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        self.named_tensors()
+            .into_iter()
+            .filter(|t| t.trainable)
+            .map(|t| (t.name, t.tensor))
+            .collect()
+    }
+
+    /// The trainable tensors (`model.parameters()`), e.g. for an optimizer.
+    fn parameters(&self) -> Vec<Tensor> {
+        self.named_parameters()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    /// Parameters and buffers by name (`model.state_dict()`), sharing storage.
+    fn state_dict(&self) -> Vec<(String, Tensor)> {
+        self.named_tensors()
+            .into_iter()
+            .map(|t| (t.name, t.tensor))
+            .collect()
+    }
+
+    /// Number of elements over all trainable tensors.
+    fn num_parameters(&self) -> i64 {
+        self.parameters().iter().map(|t| t.numel() as i64).sum()
+    }
+
+    /// Moves every parameter and buffer to `device` in place (`model.to(device)`).
+    /// Tensors keep their identity, so optimizers built earlier stay valid
+    /// only if built after this call — as in PyTorch, move first.
+    fn to_device(&self, device: tch::Device) {
+        let _guard = tch::no_grad_guard();
+        for t in self.named_tensors() {
+            let mut tensor = t.tensor;
+            if tensor.device() != device {
+                let moved = tensor.to_device(device);
+                tensor.set_data(&moved);
+            }
+        }
+    }
+
+    /// Upcast helper so default methods can walk the tree.
+    #[doc(hidden)]
+    fn as_dyn(&self) -> &dyn Module;
+}
+
+impl<M: Module> ModuleExt for M {
+    fn as_dyn(&self) -> &dyn Module {
+        self
+    }
+}
+
+fn collect_named(module: &dyn Module, prefix: &str, out: &mut Vec<NamedTensor>) {
+    for t in module.own_tensors() {
+        out.push(NamedTensor {
+            name: format!("{prefix}{}", t.name),
+            ..t
+        });
+    }
+    for (name, child) in module.children() {
+        collect_named(child, &format!("{prefix}{name}."), out);
+    }
+}
+
+impl ModuleExt for dyn Module + '_ {
+    fn as_dyn(&self) -> &dyn Module {
+        self
+    }
+}
