@@ -193,7 +193,7 @@ pub(crate) fn min_max(values: &[f32]) -> Vec<f32> {
         .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
-    if !(hi > lo) {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
         return vec![0.0; values.len()];
     }
     values.iter().map(|v| (v - lo) / (hi - lo)).collect()
