@@ -15,7 +15,9 @@ struct Decoded {
 
 impl Decoded {
     fn of(png: &Png) -> Decoded {
-        let mut reader = png::Decoder::new(png.bytes()).read_info().expect("PNG header");
+        let mut reader = png::Decoder::new(png.bytes())
+            .read_info()
+            .expect("PNG header");
         let mut buf = vec![0; reader.output_buffer_size()];
         let info = reader.next_frame(&mut buf).expect("PNG data");
         assert_eq!(info.color_type, png::ColorType::Rgb);
@@ -80,7 +82,10 @@ fn plot_fit_result_draws_train_and_validation_in_both_charts() {
     for (chart, xs) in [("loss", 0..half), ("accuracy", half..d.width)] {
         let blue = d.count_near(TRAIN_BLUE, xs.clone());
         let orange = d.count_near(VAL_ORANGE, xs);
-        assert!(blue > 300 && orange > 300, "{chart}: blue {blue}, orange {orange}");
+        assert!(
+            blue > 300 && orange > 300,
+            "{chart}: blue {blue}, orange {orange}"
+        );
     }
 }
 
@@ -104,7 +109,10 @@ fn plot_fit_result_names_the_bad_history() {
     assert!(err.to_string().contains("val_acc is empty"), "{err}");
     let err = plot_fit_result(&[1.0, 0.5], &[0.5, 0.6], &[1.0], &[0.5, 0.6]).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains("val_loss has 1 values but train_loss has 2"), "{text}");
+    assert!(
+        text.contains("val_loss has 1 values but train_loss has 2"),
+        "{text}"
+    );
 }
 
 /// The first `n` images and labels of a gzipped IDX split.
@@ -144,7 +152,11 @@ const FASHION: [&str; 10] = [
 #[test]
 fn show_images_grid_has_requested_layout_and_marks_wrong_predictions_red() {
     let (x, y) = idx_head("FashionMNIST", "t10k", 12);
-    let plain = show_images(&x, &y).class_names(&FASHION).columns(6).render().unwrap();
+    let plain = show_images(&x, &y)
+        .class_names(&FASHION)
+        .columns(6)
+        .render()
+        .unwrap();
     save(&plain, "images.png");
     let d = Decoded::of(&plain);
     assert!(d.non_white() > 20_000);
@@ -158,11 +170,23 @@ fn show_images_grid_has_requested_layout_and_marks_wrong_predictions_red() {
         .unwrap();
     assert_eq!(normalised.width(), plain.width());
     let n = Decoded::of(&normalised);
-    let differing = n.rgb.iter().zip(&d.rgb).filter(|(a, b)| a.abs_diff(**b) > 2).count();
+    let differing = n
+        .rgb
+        .iter()
+        .zip(&d.rgb)
+        .filter(|(a, b)| a.abs_diff(**b) > 2)
+        .count();
     assert!(differing < d.rgb.len() / 100, "{differing} bytes differ");
 
-    let all_right = show_images(&x, &y).predictions(&y).columns(6).render().unwrap();
-    assert_eq!(Decoded::of(&all_right).count_near(WRONG_RED, 0..all_right.width()), 0);
+    let all_right = show_images(&x, &y)
+        .predictions(&y)
+        .columns(6)
+        .render()
+        .unwrap();
+    assert_eq!(
+        Decoded::of(&all_right).count_near(WRONG_RED, 0..all_right.width()),
+        0
+    );
 
     let mut p = Vec::<i64>::try_from(&y).unwrap();
     p[1] = (p[1] + 1) % 10;
@@ -189,11 +213,16 @@ fn show_images_grid_has_requested_layout_and_marks_wrong_predictions_red() {
 #[test]
 fn show_images_errors_name_the_mismatch() {
     let x = Tensor::rand([3, 28, 28], (Kind::Float, Device::Cpu));
-    let err = show_images(&x, &Tensor::from_slice(&[1i64, 2])).render().unwrap_err();
-    assert!(err.to_string().contains("3 images but 2 labels"), "{err}");
-    let err = show_images(&Tensor::rand([3, 2, 28, 28], (Kind::Float, Device::Cpu)), &x)
+    let err = show_images(&x, &Tensor::from_slice(&[1i64, 2]))
         .render()
         .unwrap_err();
+    assert!(err.to_string().contains("3 images but 2 labels"), "{err}");
+    let err = show_images(
+        &Tensor::rand([3, 2, 28, 28], (Kind::Float, Device::Cpu)),
+        &x,
+    )
+    .render()
+    .unwrap_err();
     assert!(err.to_string().contains("[3, 2, 28, 28]"), "{err}");
 }
 
@@ -219,7 +248,8 @@ impl EdgeConv {
 
 impl Module for EdgeConv {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        xs.conv2d(&self.weight, None::<Tensor>, [1], [1], [1], 1).relu()
+        xs.conv2d(&self.weight, None::<Tensor>, [1], [1], [1], 1)
+            .relu()
     }
 }
 
@@ -272,7 +302,10 @@ fn feature_maps_report_layer_errors_instead_of_panicking() {
     let three_channels = EdgeConv::new(); // expects 1 input channel
     let rgb = Tensor::rand([3, 28, 28], (Kind::Float, Device::Cpu));
     let err = feature_maps(&three_channels, &rgb).unwrap_err().to_string();
-    assert!(err.starts_with("feature_maps: EdgeConv forward pass:"), "{err}");
+    assert!(
+        err.starts_with("feature_maps: EdgeConv forward pass:"),
+        "{err}"
+    );
 
     let err = conv_kernels(&Tensor::zeros([4, 3], (Kind::Float, Device::Cpu)), 0).unwrap_err();
     assert!(err.to_string().contains("[4, 3]"), "{err}");
@@ -291,8 +324,12 @@ fn confusion_matrix_matches_torch_bincount() {
         .split("], [")
         .map(|row| row.split(", ").map(|v| v.parse().unwrap()).collect())
         .collect();
-    let cm = confusion_matrix(&Tensor::from_slice(&preds), &Tensor::from_slice(&labels), 10)
-        .unwrap();
+    let cm = confusion_matrix(
+        &Tensor::from_slice(&preds),
+        &Tensor::from_slice(&labels),
+        10,
+    )
+    .unwrap();
     assert_eq!(cm.counts, expected);
 
     // [N, C] scores count by their arg-max.
@@ -300,44 +337,78 @@ fn confusion_matrix_matches_torch_bincount() {
     let from_scores = confusion_matrix(&scores, &Tensor::from_slice(&labels), 10).unwrap();
     assert_eq!(from_scores.counts, expected);
 
-    let err = confusion_matrix(&Tensor::from_slice(&[0i64, 12]), &Tensor::from_slice(&[0i64, 1]), 10)
-        .unwrap_err();
+    let err = confusion_matrix(
+        &Tensor::from_slice(&[0i64, 12]),
+        &Tensor::from_slice(&[0i64, 1]),
+        10,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("prediction 12"), "{err}");
 }
 
-/// Predicts the class of a Fashion-MNIST image from its mean brightness —
-/// a poor but deterministic "model" — and records the mode it ran in.
-struct Brightness {
+/// A nearest-class-mean classifier (scores = minus squared distance to each
+/// class's mean training image) that records the mode it ran in.
+struct NearestMean {
+    means: Tensor,
     saw_train: std::cell::Cell<bool>,
     saw_grad: std::cell::Cell<bool>,
     probe: Tensor,
 }
 
-impl Module for Brightness {
+impl NearestMean {
+    fn fit(x: &Tensor, y: &Tensor) -> NearestMean {
+        let flat = x.flatten(1, -1);
+        let means: Vec<Tensor> = (0..10)
+            .map(|c| {
+                flat.index_select(0, &y.eq(c).nonzero().squeeze_dim(1))
+                    .mean_dim(0, false, Kind::Float)
+            })
+            .collect();
+        NearestMean {
+            means: Tensor::stack(&means, 0),
+            saw_train: false.into(),
+            saw_grad: false.into(),
+            probe: Tensor::ones([1], (Kind::Float, Device::Cpu)).set_requires_grad(true),
+        }
+    }
+}
+
+impl Module for NearestMean {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         self.saw_train.set(self.saw_train.get() | train);
-        self.saw_grad.set(self.saw_grad.get() | (&self.probe * 2.0).requires_grad());
-        let m = xs.mean_dim(&[1i64, 2, 3][..], false, Kind::Float);
-        let class = (m * 25.0).clamp(0.0, 9.0).to_kind(Kind::Int64);
-        class.one_hot(10).to_kind(Kind::Float)
+        self.saw_grad
+            .set(self.saw_grad.get() | (&self.probe * 2.0).requires_grad());
+        -Tensor::cdist(&xs.flatten(1, -1), &self.means, 2.0, None::<i64>)
     }
 }
 
 #[test]
 fn confusion_matrix_of_runs_the_model_over_the_loader_in_eval_mode() {
+    let (train_x, train_y) = idx_head("FashionMNIST", "train", 2000);
+    let model = NearestMean::fit(&train_x, &train_y);
     let (x, y) = idx_head("FashionMNIST", "t10k", 500);
-    let model = Brightness {
-        saw_train: false.into(),
-        saw_grad: false.into(),
-        probe: Tensor::ones([1], (Kind::Float, Device::Cpu)).set_requires_grad(true),
-    };
     let loader = DataLoader::new(x.shallow_clone(), y.shallow_clone(), 64).unwrap();
-    let cm = confusion_matrix_of(&model, &loader, 10).unwrap().class_names(&FASHION);
+    let cm = confusion_matrix_of(&model, &loader, 10)
+        .unwrap()
+        .class_names(&FASHION);
     assert!(!model.saw_train.get(), "model ran in train mode");
     assert!(!model.saw_grad.get(), "gradients were recorded");
     let direct = confusion_matrix(&model.forward_t(&x, false), &y, 10).unwrap();
     assert_eq!(cm.counts, direct.counts);
     assert_eq!(cm.counts.iter().flatten().sum::<i64>(), 500);
+    let direct_acc = model
+        .forward_t(&x, false)
+        .argmax(1, false)
+        .eq_tensor(&y)
+        .to_kind(Kind::Double)
+        .mean(Kind::Double)
+        .double_value(&[]);
+    assert!(
+        (cm.accuracy() - direct_acc).abs() < 1e-12,
+        "{} vs {direct_acc}",
+        cm.accuracy()
+    );
+    assert!(direct_acc > 0.5, "nearest-mean accuracy {direct_acc}");
 
     let png = cm.plot().unwrap();
     save(&png, "confusion.png");

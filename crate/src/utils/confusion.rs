@@ -198,13 +198,8 @@ impl ConfusionMatrix {
                     } else {
                         0.0
                     };
-                    // Light blue to dark blue, like the usual heat-map.
-                    let white = Palette::Gray.color(1.0);
-                    let dark = [8.0, 48.0, 107.0];
-                    let mix = |k: usize| {
-                        (white[k] as f32 + (dark[k] - white[k] as f32) * share).round() as u8
-                    };
-                    let fill = RGBColor(mix(0), mix(1), mix(2));
+                    let [r, g, b] = Palette::Blues.color(share);
+                    let fill = RGBColor(r, g, b);
                     let x0 = (left + p as u32 * cell) as i32;
                     let y0 = (top + t as u32 * cell) as i32;
                     let corners = [(x0, y0), (x0 + cell as i32, y0 + cell as i32)];
@@ -212,7 +207,7 @@ impl ConfusionMatrix {
                         .map_err(drawing_error("confusion matrix cell"))?;
                     area.draw(&Rectangle::new(corners, RGBColor(200, 200, 200)))
                         .map_err(drawing_error("confusion matrix cell"))?;
-                    let ink = if share > 0.5 { WHITE } else { black };
+                    let ink = if share > 0.55 { WHITE } else { black };
                     area.draw(&Text::new(
                         count.to_string(),
                         (x0 + cell as i32 / 2, y0 + cell as i32 / 2),

@@ -14,7 +14,7 @@ const TITLE_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// At most this many channels are drawn (the first ones).
 const MAX_CHANNELS: usize = 64;
 /// Side of the box a small matrix is stretched into.
-const BOX_PX: u32 = 96;
+const BOX_PX: u32 = 112;
 
 /// `image` as one batch of one: `[H,W]`, `[C,H,W]` or `[1,C,H,W]` → `[1,C,H,W]`.
 fn as_batch_of_one(image: &Tensor, what: &str) -> Result<Tensor> {

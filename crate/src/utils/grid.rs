@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 pub(crate) const TITLE_PX: u32 = 14;
 /// Height of one title line.
 const LINE_PX: u32 = 18;
-/// Space around each tile.
-const PAD_PX: u32 = 6;
+/// Space around each tile (twice this between neighbours).
+const PAD_PX: u32 = 8;
 /// Height of the whole picture's heading band.
 const HEADING_PX: u32 = 30;
 
@@ -25,6 +25,8 @@ pub(crate) enum Palette {
     Viridis,
     /// Blue (0) through white (0.5) to red (1): signed weights, 0.5 = zero.
     Diverging,
+    /// White (0) through light blue to dark blue (1): shares, counts.
+    Blues,
 }
 
 impl Palette {
@@ -48,6 +50,11 @@ impl Palette {
                 [33.0, 102.0, 172.0],
                 [255.0, 255.0, 255.0],
                 [178.0, 24.0, 43.0],
+            ],
+            Palette::Blues => &[
+                [255.0, 255.0, 255.0],
+                [107.0, 174.0, 214.0],
+                [8.0, 48.0, 107.0],
             ],
         };
         let t = v * (stops.len() - 1) as f32;

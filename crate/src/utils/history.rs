@@ -129,7 +129,9 @@ fn draw_curves(
         .y_label_formatter(&|y| format!("{y:.3}"))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
-        .light_line_style(RGBColor(235, 235, 235))
+        .x_max_light_lines(0)
+        .y_max_light_lines(1)
+        .light_line_style(RGBColor(240, 240, 240))
         .draw()
         .map_err(drawing_error(title))?;
     for (label, values, color) in [
