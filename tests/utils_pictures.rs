@@ -178,6 +178,15 @@ fn show_images_grid_has_requested_layout_and_marks_wrong_predictions_red() {
         .count();
     assert!(differing < d.rgb.len() / 100, "{differing} bytes differ");
 
+    // uint8 pixels are divided by 255, not stretched.
+    let bytes = (&x * 255.0).round().to_kind(Kind::Uint8);
+    let from_bytes = show_images(&bytes, &y)
+        .class_names(&FASHION)
+        .columns(6)
+        .render()
+        .unwrap();
+    assert_eq!(from_bytes.bytes(), plain.bytes());
+
     let all_right = show_images(&x, &y)
         .predictions(&y)
         .columns(6)

@@ -5,7 +5,7 @@ use plotters::style::RGBColor;
 use tch::Tensor;
 
 use super::grid::{text_width, Palette};
-use super::images::to_vec_i64;
+use super::images::to_vec;
 use crate::data::DataLoader;
 use crate::display::{drawing_error, render_png, Png, Show};
 use crate::error::{catch_torch, Error, Result};
@@ -46,8 +46,8 @@ pub fn confusion_matrix(
     } else {
         preds.shallow_clone()
     };
-    let p = to_vec_i64(&preds, "confusion_matrix: preds")?;
-    let t = to_vec_i64(labels, "confusion_matrix: labels")?;
+    let p = to_vec::<i64>(&preds, "confusion_matrix: preds")?;
+    let t = to_vec::<i64>(labels, "confusion_matrix: labels")?;
     if p.len() != t.len() {
         return Err(Error::Shape(format!(
             "confusion_matrix: {} predictions (shape {:?}) but {} labels (shape {:?})",
@@ -94,11 +94,11 @@ pub fn confusion_matrix_of(
                 scores.size()
             )));
         }
-        let p = to_vec_i64(
+        let p = to_vec::<i64>(
             &scores.f_argmax(1, false)?,
             "confusion_matrix_of: predictions",
         )?;
-        let t = to_vec_i64(&y, "confusion_matrix_of: labels")?;
+        let t = to_vec::<i64>(&y, "confusion_matrix_of: labels")?;
         cm.add(&p, &t)?;
     }
     Ok(cm)

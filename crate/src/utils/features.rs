@@ -5,10 +5,10 @@ use plotters::style::RGBColor;
 use tch::Tensor;
 
 use super::grid::{min_max, render_tiles, Layout, Palette, Tile};
-use super::images::to_vec_f32;
+use super::images::to_vec;
 use crate::display::Png;
 use crate::error::{catch_torch, Error, Result};
-use crate::nn::Module;
+use crate::nn::{Module, ModuleExt};
 
 const TITLE_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// At most this many channels are drawn (the first ones).
@@ -29,10 +29,15 @@ fn as_batch_of_one(image: &Tensor, what: &str) -> Result<Tensor> {
     }
 }
 
-/// Runs `layer` on one image in eval mode without gradients; the output
+/// Runs `layer` on one image (moved to the device of the layer's first
+/// parameter, if it has one) in eval mode without gradients; the output
 /// must be `[1, C, H, W]`.
 fn run_layer(layer: &dyn Module, image: &Tensor, what: &str) -> Result<(Tensor, Tensor)> {
-    let input = as_batch_of_one(image, what)?;
+    let mut input = as_batch_of_one(image, what)?;
+    // A dataset image lives on the CPU while the model may be on the GPU.
+    if let Some(first) = layer.named_tensors().first() {
+        input = input.f_to_device(first.tensor.device())?;
+    }
     let context = format!("{what}: {} forward pass", layer.type_name());
     let output = catch_torch(&context, || {
         let _guard = tch::no_grad_guard();
@@ -59,7 +64,7 @@ fn box_for(h: usize, w: usize) -> (u32, u32) {
 fn channels(t: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>, usize, usize)> {
     let size = t.size();
     let (h, w) = (size[2] as usize, size[3] as usize);
-    let values = to_vec_f32(t, what)?;
+    let values = to_vec::<f32>(t, what)?;
     Ok((values.chunks(h * w).map(<[f32]>::to_vec).collect(), h, w))
 }
 
@@ -157,7 +162,7 @@ pub fn conv_kernels(weight: &Tensor, in_channel: usize) -> Result<Png> {
         )));
     }
     let slice = weight.f_select(1, in_channel as i64)?;
-    let values = to_vec_f32(&slice, "conv_kernels: weight")?;
+    let values = to_vec::<f32>(&slice, "conv_kernels: weight")?;
     let bound = values
         .iter()
         .fold(0f32, |m, v| if v.is_finite() { m.max(v.abs()) } else { m });

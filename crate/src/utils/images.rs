@@ -13,24 +13,14 @@ const OK_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// Title colour of a wrong prediction.
 pub(crate) const WRONG_COLOR: RGBColor = RGBColor(210, 20, 20);
 
-/// Copies a tensor to a `Vec<f32>` on the CPU.
-pub(crate) fn to_vec_f32(t: &Tensor, what: &str) -> Result<Vec<f32>> {
+/// Copies a tensor's values, flattened, to a `Vec` on the CPU (`f32` for
+/// pixels, `i64` for classes).
+pub(crate) fn to_vec<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
     let flat = t
-        .f_to_kind(Kind::Float)?
+        .f_to_kind(T::KIND)?
         .f_to_device(tch::Device::Cpu)?
         .f_reshape([-1])?;
-    Vec::<f32>::try_from(&flat)
-        .map_err(|e| Error::Shape(format!("{what}: cannot read values: {e}")))
-}
-
-/// Copies an integer tensor (`[N]`) to a `Vec<i64>` on the CPU.
-pub(crate) fn to_vec_i64(t: &Tensor, what: &str) -> Result<Vec<i64>> {
-    let flat = t
-        .f_to_kind(Kind::Int64)?
-        .f_to_device(tch::Device::Cpu)?
-        .f_reshape([-1])?;
-    Vec::<i64>::try_from(&flat)
-        .map_err(|e| Error::Shape(format!("{what}: cannot read values: {e}")))
+    Vec::<T>::try_from(&flat).map_err(|e| Error::Shape(format!("{what}: cannot read values: {e}")))
 }
 
 /// Splits `[N,1,H,W]` or `[N,H,W]` into `N` matrices scaled to `[0, 1]`:
@@ -50,7 +40,7 @@ pub(crate) fn image_tiles(images: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>,
         return Err(Error::Shape(format!("{what}: no pixels in shape {size:?}")));
     }
     let is_bytes = images.kind() == Kind::Uint8;
-    let values = to_vec_f32(images, what)?;
+    let values = to_vec::<f32>(images, what)?;
     let tiles = values
         .chunks(h * w)
         .map(|img| {
@@ -158,7 +148,7 @@ impl ImageGrid {
     /// Draws the grid.
     pub fn render(&self) -> Result<Png> {
         let (tiles, h, w) = image_tiles(&self.images, "show_images: images")?;
-        let labels = to_vec_i64(&self.labels, "show_images: labels")?;
+        let labels = to_vec::<i64>(&self.labels, "show_images: labels")?;
         if labels.len() != tiles.len() {
             return Err(Error::Shape(format!(
                 "show_images: {} images but {} labels (shape {:?})",
@@ -175,7 +165,7 @@ impl ImageGrid {
                 } else {
                     p.shallow_clone()
                 };
-                let p = to_vec_i64(&p, "show_images: predictions")?;
+                let p = to_vec::<i64>(&p, "show_images: predictions")?;
                 if p.len() != tiles.len() {
                     return Err(Error::Shape(format!(
                         "show_images: {} images but {} predictions",
