@@ -112,6 +112,7 @@ pub fn feature_maps(layer: &dyn Module, image: &Tensor) -> Result<Png> {
             height: h,
             width: w,
             title: vec![(format!("ch {c}"), TITLE_COLOR)],
+            annotations: None,
         })
         .collect();
     let shown = if total > MAX_CHANNELS {
@@ -177,6 +178,10 @@ pub fn conv_kernels(weight: &Tensor, in_channel: usize) -> Result<Png> {
             height: kh,
             width: kw,
             title: vec![(format!("out {o}"), TITLE_COLOR)],
+            // Up to 5×5 the weights fit as numbers, which is what the
+            // lecture's "a kernel is a small matrix" needs.
+            annotations: (kh <= 5 && kw <= 5)
+                .then(|| k.iter().map(|v| format!("{v:.2}")).collect()),
         })
         .collect();
     let heading = format!(
@@ -229,12 +234,14 @@ pub fn pooling_before_after(pool: &dyn Module, image: &Tensor) -> Result<Png> {
             height: h,
             width: w,
             title: vec![(format!("ch {c} before: {h}×{w}"), TITLE_COLOR)],
+            annotations: None,
         });
         tiles.push(Tile {
             values: a_scaled.to_vec(),
             height: oh,
             width: ow,
             title: vec![(format!("ch {c} after: {oh}×{ow}"), TITLE_COLOR)],
+            annotations: None,
         });
     }
     let heading = format!(

@@ -73,6 +73,8 @@ pub(crate) struct Tile {
     pub width: usize,
     /// Title lines above the tile, each with its colour.
     pub title: Vec<(String, RGBColor)>,
+    /// Text written on each value (row-major), e.g. a small kernel's weights.
+    pub annotations: Option<Vec<String>>,
 }
 
 /// How to lay tiles out.
@@ -159,6 +161,9 @@ pub(crate) fn render_tiles(tiles: &[Tile], layout: &Layout<'_>) -> Result<Png> {
                 BitMapElement::with_owned_buffer((bx as i32, by as i32), (box_w, box_h), rgb)
                     .ok_or_else(|| Error::InvalidArgument("tile buffer size".into()))?;
             area.draw(&element).map_err(drawing_error("tile"))?;
+            if let Some(texts) = &tile.annotations {
+                annotate(area, tile, texts, (bx, by), (box_w, box_h), layout.palette)?;
+            }
             // A thin frame so that black or white tiles stay visible.
             area.draw(&Rectangle::new(
                 [
@@ -171,6 +176,37 @@ pub(crate) fn render_tiles(tiles: &[Tile], layout: &Layout<'_>) -> Result<Png> {
         }
         Ok(())
     })
+}
+
+/// Writes `texts[i]` centred on value `i` of `tile`, in black or white,
+/// whichever stands out on that value's colour.
+fn annotate(
+    area: &crate::display::Canvas<'_>,
+    tile: &Tile,
+    texts: &[String],
+    (bx, by): (u32, u32),
+    (box_w, box_h): (u32, u32),
+    palette: Palette,
+) -> Result<()> {
+    let (cw, ch) = (
+        box_w as f32 / tile.width as f32,
+        box_h as f32 / tile.height as f32,
+    );
+    for (i, text) in texts.iter().enumerate().take(tile.values.len()) {
+        let (r, c) = (i / tile.width, i % tile.width);
+        let [red, green, blue] = palette.color(tile.values[i]);
+        let light = 0.299 * red as f32 + 0.587 * green as f32 + 0.114 * blue as f32 > 140.0;
+        let ink = if light { RGBColor(20, 20, 20) } else { WHITE };
+        let x = bx as f32 + (c as f32 + 0.5) * cw;
+        let y = by as f32 + (r as f32 + 0.5) * ch;
+        let style = ("sans-serif", TITLE_PX - 2)
+            .into_font()
+            .color(&ink)
+            .pos(text_anchor_center());
+        area.draw(&Text::new(text.clone(), (x as i32, y as i32), style))
+            .map_err(drawing_error("value label"))?;
+    }
+    Ok(())
 }
 
 fn text_anchor_center() -> plotters::style::text_anchor::Pos {

@@ -197,6 +197,7 @@ impl ImageGrid {
                     height: h,
                     width: w,
                     title,
+                    annotations: None,
                 }
             })
             .collect();
