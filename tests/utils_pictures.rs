@@ -104,6 +104,19 @@ fn plot_fit_result_shows_a_single_epoch_as_markers() {
 }
 
 #[test]
+fn plot_fit_result_skips_nan_epochs() {
+    let png = plot_fit_result(
+        &[0.5, f64::NAN, 0.3],
+        &[0.8, 0.1, 0.9],
+        &[0.4, 0.35, 0.3],
+        &[0.8, 0.85, 0.9],
+    )
+    .unwrap();
+    let d = Decoded::of(&png);
+    assert!(d.count_near(TRAIN_BLUE, 0..d.width / 2) > 70);
+}
+
+#[test]
 fn plot_fit_result_names_the_bad_history() {
     let err = plot_fit_result(&[1.0], &[0.5], &[1.0], &[]).unwrap_err();
     assert!(err.to_string().contains("val_acc is empty"), "{err}");

@@ -13,6 +13,10 @@
 //! printout, the summary table) goes through [`emit`] — directly or via the
 //! [`Show`] trait — so there is exactly one place that knows the format.
 //! Outside Jupyter the same values can be saved with [`Png::save`].
+//!
+//! Pictures are drawn with plotters through [`render_png`], which registers
+//! the bundled DejaVu Sans first ([`register_fonts`]) so that text renders on
+//! a machine without system fonts.
 
 use std::io::Write;
 use std::path::Path;

@@ -142,6 +142,9 @@ fn draw_curves(
             .iter()
             .enumerate()
             .map(|(i, &v)| ((i + 1) as f64, v))
+            // A NaN epoch (diverged training) is left out, the line joining
+            // its neighbours, rather than breaking the chart.
+            .filter(|(_, v)| v.is_finite())
             .collect();
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
