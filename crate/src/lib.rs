@@ -30,3 +30,7 @@ pub use data::DataLoader;
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
 pub use nn::{Module, ModuleExt, NamedTensor};
+pub use utils::{
+    confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
+    pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
+};
