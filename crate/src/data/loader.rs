@@ -222,17 +222,16 @@ impl Normalize {
                 images.kind()
             )));
         }
-        let opts = (images.kind(), images.device());
         let mut shape = vec![n as i64];
         shape.extend(std::iter::repeat_n(1, size.len().saturating_sub(2)));
-        let mean = Tensor::from_slice(&self.mean)
-            .f_to_kind(opts.0)?
-            .f_to_device(opts.1)?
-            .f_view(shape.as_slice())?;
-        let std = Tensor::from_slice(&self.std)
-            .f_to_kind(opts.0)?
-            .f_to_device(opts.1)?
-            .f_view(shape.as_slice())?;
+        // Stats in the images' own kind, as torchvision's `torch.as_tensor(mean, dtype=…)`.
+        let stat = |v: &[f64]| -> Result<Tensor> {
+            Ok(Tensor::from_slice(v)
+                .f_to_kind(images.kind())?
+                .f_to_device(images.device())?
+                .f_view(shape.as_slice())?)
+        };
+        let (mean, std) = (stat(&self.mean)?, stat(&self.std)?);
         Ok(images.f_sub(&mean)?.f_div(&std)?)
     }
 }
