@@ -169,8 +169,9 @@ pub fn to_float_images(images: &Tensor) -> Result<Tensor> {
             "to_float_images: expected uint8 images [N, H, W], found shape {s:?}"
         )));
     }
-    Ok(images
-        .f_to_kind(Kind::Float)?
-        .f_div_scalar(255.0)?
-        .f_unsqueeze(1)?)
+    // In place: one 4-byte-per-pixel buffer instead of two (188 MB each for
+    // MNIST train), which is most of the conversion's time.
+    let mut x = images.f_to_kind(Kind::Float)?;
+    x.f_div_scalar_(255.0)?;
+    Ok(x.f_unsqueeze(1)?)
 }
