@@ -23,7 +23,18 @@ fn main() -> Result<()> {
         .map(Into::into)
         .unwrap_or_else(data_root);
     let gz = root.join("MNIST/raw/train-images-idx3-ubyte.gz");
-    println!("root: {}", root.display());
+    // Wall-clock figures depend on what else runs: print the load beside them.
+    let load_avg = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "root: {}; load average {}; torch threads {}",
+        root.display(),
+        load_avg
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        tch::get_num_threads()
+    );
 
     let runs = 5;
     let (mut gunzip, mut load, mut total) = (Vec::new(), Vec::new(), Vec::new());
