@@ -17,6 +17,7 @@
 pub mod cuda;
 pub mod data;
 pub mod display;
+pub mod env;
 pub mod error;
 pub mod nn;
 pub mod train;
@@ -25,7 +26,8 @@ pub mod utils;
 pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
-pub use cuda::cuda_if_available;
+pub use cuda::{cuda_if_available, cuda_is_available};
+pub use env::{device_from_env, env_or};
 pub use data::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
     DatasetOptions, FashionMNIST, Normalize, MNIST,
