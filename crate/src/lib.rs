@@ -18,6 +18,7 @@ pub mod cuda;
 pub mod data;
 pub mod display;
 pub mod error;
+pub mod models;
 pub mod nn;
 pub mod train;
 pub mod utils;
@@ -29,4 +30,9 @@ pub use cuda::cuda_if_available;
 pub use data::DataLoader;
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
+pub use nn::{
+    conv_output_size, pool_output_size, summary, summary_input, BatchNorm2d, Conv2d, Dropout,
+    Flatten, IntoPadding, Linear, MaxPool2d, Padding, ReLU, Repr, Sequential, Size2, Summary,
+    SummaryRow,
+};
 pub use nn::{Module, ModuleExt, NamedTensor};
