@@ -115,6 +115,56 @@ impl Module for TinyNet {
     }
 }
 
+/// A user-written block nested in a model; `record_forward` gives it its
+/// own row with an output shape, as torchinfo's hooks do (`Nested` in the script).
+struct ConvBlock {
+    conv: Conv2d,
+    bn: BatchNorm2d,
+}
+
+impl Module for ConvBlock {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        record_forward(self, || {
+            xs.apply_t(&self.conv, train)
+                .apply_t(&self.bn, train)
+                .relu()
+        })
+    }
+
+    fn children(&self) -> Vec<(String, &dyn Module)> {
+        vec![("conv".into(), &self.conv), ("bn".into(), &self.bn)]
+    }
+}
+
+struct Nested {
+    block: ConvBlock,
+    head: Sequential,
+}
+
+impl Nested {
+    fn new() -> Self {
+        Self {
+            block: ConvBlock {
+                conv: Conv2d::new(1, 4, 3).padding(1),
+                bn: BatchNorm2d::new(4),
+            },
+            head: Sequential::new()
+                .add(Flatten::new())
+                .add(Linear::new(4 * 8 * 8, 3)),
+        }
+    }
+}
+
+impl Module for Nested {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.block.forward_t(xs, train).apply_t(&self.head, train)
+    }
+
+    fn children(&self) -> Vec<(String, &dyn Module)> {
+        vec![("block".into(), &self.block), ("head".into(), &self.head)]
+    }
+}
+
 fn reference(mode: &str) -> Value {
     serde_json::from_str(&common::run_python("nn_reference.py", &[mode])).expect("JSON")
 }
@@ -172,6 +222,7 @@ fn layer_case(name: &str) -> Box<dyn Module> {
         "sequential_empty" => Box::new(Sequential::new()),
         "model" => Box::new(MnistCNNModel::new(0.3)),
         "tiny" => Box::new(TinyNet::new()),
+        "nested" => Box::new(Nested::new()),
         other => panic!("no Rust counterpart for case {other}"),
     }
 }
@@ -253,6 +304,7 @@ fn summary_text_and_figures_equal_torchinfo() {
         .set_requires_grad(false);
     let block = model.b1.get(0).map(|_| &model.b1).unwrap();
     let linear = Linear::new(2048, 256);
+    let nested = Nested::new();
     let cases: Vec<(&str, &dyn Module, Vec<i64>)> = vec![
         ("model_256", &model, vec![256, 1, 28, 28]),
         ("model_1", &model, vec![1, 1, 28, 28]),
@@ -260,6 +312,7 @@ fn summary_text_and_figures_equal_torchinfo() {
         ("tiny_frozen", &tiny_frozen, vec![2, 3, 32, 32]),
         ("block", block, vec![4, 1, 28, 28]),
         ("linear", &linear, vec![3, 2048]),
+        ("nested", &nested, vec![2, 1, 8, 8]),
     ];
     for (name, m, size) in cases {
         let theirs = &reference[name];

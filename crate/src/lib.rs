@@ -31,8 +31,8 @@ pub use data::DataLoader;
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
 pub use nn::{
-    conv_output_size, pool_output_size, summary, summary_input, BatchNorm2d, Conv2d, Dropout,
-    Flatten, IntoPadding, Linear, MaxPool2d, Padding, ReLU, Repr, Sequential, Size2, Summary,
-    SummaryRow,
+    conv_output_size, pool_output_size, record_forward, summary, summary_input, BatchNorm2d,
+    Conv2d, Dropout, Flatten, IntoPadding, Linear, MaxPool2d, Padding, ReLU, Repr, Sequential,
+    Size2, Summary, SummaryRow,
 };
 pub use nn::{Module, ModuleExt, NamedTensor};

@@ -40,6 +40,28 @@ class TinyNet(nn.Module):
         return self.head(self.features(x)) * self.scale
 
 
+class ConvBlock(nn.Module):
+    """A user-written block nested in a model (Rust: `record_forward`)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class Nested(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = ConvBlock()
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * 8 * 8, 3))
+
+    def forward(self, x):
+        return self.head(self.block(x))
+
+
 def layer_cases():
     return {
         "conv_same": nn.Conv2d(1, 32, kernel_size=3, stride=1, padding="same"),
@@ -63,6 +85,7 @@ def layer_cases():
         "sequential_empty": nn.Sequential(),
         "model": MnistCNNModel(0.3),
         "tiny": TinyNet(),
+        "nested": Nested(),
     }
 
 
@@ -77,6 +100,7 @@ def main():
             "tiny": (TinyNet(), (2, 3, 32, 32)),
             "block": (layer_cases()["model"].b1, (4, 1, 28, 28)),
             "linear": (nn.Linear(2048, 256), (3, 2048)),
+            "nested": (Nested(), (2, 1, 8, 8)),
         }
         # A frozen layer: torchinfo shows "(n)" and counts it as non-trainable.
         tiny_frozen = TinyNet()

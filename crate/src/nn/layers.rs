@@ -17,7 +17,7 @@ use std::fmt;
 
 use tch::{Device, Kind, Tensor};
 
-use super::{header_line, repr_text, summary::hooked, Module, NamedTensor};
+use super::{header_line, repr_text, summary::record_forward, Module, NamedTensor};
 use crate::display::show_pre;
 use crate::error::{Error, Result};
 
@@ -589,7 +589,7 @@ impl Conv2d {
 
 impl Module for Conv2d {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        hooked(self, || {
+        record_forward(self, || {
             assert_valid(self);
             let (stride, dilation) = (self.stride.list(), self.dilation.list());
             match self.padding {
@@ -768,7 +768,7 @@ impl BatchNorm2d {
 
 impl Module for BatchNorm2d {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        hooked(self, || {
+        record_forward(self, || {
             assert_valid(self);
             let dim = xs.dim();
             assert!(
@@ -860,7 +860,7 @@ impl ReLU {
 
 impl Module for ReLU {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        hooked(self, || xs.relu())
+        record_forward(self, || xs.relu())
     }
 
     fn type_name(&self) -> String {
@@ -899,7 +899,7 @@ impl Default for Dropout {
 
 impl Module for Dropout {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        hooked(self, || {
+        record_forward(self, || {
             assert_valid(self);
             xs.dropout(self.p, train)
         })
@@ -997,7 +997,7 @@ impl MaxPool2d {
 
 impl Module for MaxPool2d {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        hooked(self, || {
+        record_forward(self, || {
             assert_valid(self);
             xs.max_pool2d(
                 self.kernel_size.list(),
@@ -1075,7 +1075,7 @@ impl Default for Flatten {
 
 impl Module for Flatten {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        hooked(self, || xs.flatten(self.start_dim, self.end_dim))
+        record_forward(self, || xs.flatten(self.start_dim, self.end_dim))
     }
 
     fn type_name(&self) -> String {
@@ -1128,7 +1128,7 @@ impl Linear {
 
 impl Module for Linear {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        hooked(self, || {
+        record_forward(self, || {
             assert_valid(self);
             xs.linear(&self.weight, self.bias.as_ref())
         })
@@ -1221,7 +1221,7 @@ impl Sequential {
 
 impl Module for Sequential {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        hooked(self, || {
+        record_forward(self, || {
             let mut out = xs.shallow_clone();
             for (_, layer) in &self.layers {
                 out = layer.forward_t(&out, train);

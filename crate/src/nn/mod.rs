@@ -14,7 +14,7 @@ pub use layers::{
     conv_output_size, pool_output_size, BatchNorm2d, Conv2d, Dropout, Flatten, IntoPadding, Linear,
     MaxPool2d, Padding, ReLU, Sequential, Size2,
 };
-pub use summary::{summary, summary_input, Summary, SummaryRow};
+pub use summary::{record_forward, summary, summary_input, Summary, SummaryRow};
 
 use tch::Tensor;
 

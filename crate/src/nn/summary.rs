@@ -4,7 +4,7 @@
 //!
 //! How layers are recorded: while `summary` runs, a thread-local recorder is
 //! installed; every built-in layer's `forward_t` reports to it (see
-//! [`hooked`]), keyed by the layer's address and type name, like torchinfo's
+//! [`record_forward`]), keyed by the layer's address and type name, like torchinfo's
 //! forward hooks keyed by `id(module)`. The user's own structs (the model in a
 //! notebook cell) have no hook: the top-level model is recorded by `summary`
 //! itself, and any other user container shows up the way torchinfo shows a
@@ -42,10 +42,51 @@ fn key_of(module: &dyn Module) -> Key {
     )
 }
 
-/// Runs a layer's forward computation `f`, reporting it to `summary`'s
-/// recorder when one is installed (a torchinfo pre-hook before, a hook with
-/// the output after). Costs one thread-local lookup otherwise.
-pub(crate) fn hooked<M: Module>(module: &M, f: impl FnOnce() -> Tensor) -> Tensor {
+/// Runs a module's forward computation `f`, reporting it to [`summary`]
+/// when a summary is being taken (torchinfo's forward pre-hook and hook);
+/// otherwise just runs `f`. Every built-in layer's `forward_t` goes through
+/// this. The top-level model needs nothing; a user-written block nested
+/// inside it wraps its body in `record_forward` to get its own output shape
+/// in the table (without it, the block is listed like a container torchinfo
+/// never saw called: `--` for the shape).
+///
+/// ```
+/// use cnn_lab::*;
+///
+/// struct ConvBlock {
+///     conv: Conv2d,
+///     bn: BatchNorm2d,
+/// }
+///
+/// impl Module for ConvBlock {
+///     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+///         record_forward(self, || xs.apply_t(&self.conv, train).apply_t(&self.bn, train).relu())
+///     }
+///     fn children(&self) -> Vec<(String, &dyn Module)> {
+///         vec![("conv".into(), &self.conv), ("bn".into(), &self.bn)]
+///     }
+/// }
+///
+/// struct Net {
+///     block: ConvBlock,
+/// }
+///
+/// impl Module for Net {
+///     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+///         self.block.forward_t(xs, train)
+///     }
+///     fn children(&self) -> Vec<(String, &dyn Module)> {
+///         vec![("block".into(), &self.block)]
+///     }
+/// }
+///
+/// let net = Net { block: ConvBlock { conv: Conv2d::new(1, 4, 3).padding(1), bn: BatchNorm2d::new(4) } };
+/// let s = summary(&net, &[2, 1, 8, 8])?;
+/// assert_eq!(s.rows()[1].title(), "ConvBlock: 1-1");
+/// assert_eq!(s.rows()[1].output_shape, [2, 4, 8, 8]);
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn record_forward<M: Module>(module: &M, f: impl FnOnce() -> Tensor) -> Tensor {
     let row = RECORDER.with(|r| r.borrow_mut().as_mut().and_then(|rec| rec.pre(module)));
     let out = f();
     if let Some(row) = row {
