@@ -305,6 +305,15 @@ fn summary_text_and_figures_equal_torchinfo() {
     let block = model.b1.get(0).map(|_| &model.b1).unwrap();
     let linear = Linear::new(2048, 256);
     let nested = Nested::new();
+    let deep = Sequential::new()
+        .add(
+            Sequential::new().add(
+                Sequential::new()
+                    .add(Sequential::new().add(Linear::new(4, 4)))
+                    .add(ReLU::new()),
+            ),
+        )
+        .add(Linear::new(4, 2));
     let cases: Vec<(&str, &dyn Module, Vec<i64>)> = vec![
         ("model_256", &model, vec![256, 1, 28, 28]),
         ("model_1", &model, vec![1, 1, 28, 28]),
@@ -313,6 +322,7 @@ fn summary_text_and_figures_equal_torchinfo() {
         ("block", block, vec![4, 1, 28, 28]),
         ("linear", &linear, vec![3, 2048]),
         ("nested", &nested, vec![2, 1, 8, 8]),
+        ("deep", &deep, vec![2, 4]),
     ];
     for (name, m, size) in cases {
         let theirs = &reference[name];
@@ -356,6 +366,54 @@ fn summary_text_and_figures_equal_torchinfo() {
         assert_eq!(rows, their_rows, "{name}: rows (type, depth, output shape)");
         assert_same_text(name, &s.to_string(), theirs["text"].as_str().unwrap());
     }
+}
+
+/// A nested user block without `record_forward`: listed the way torchinfo
+/// lists a container it never saw called (inserted above its first child),
+/// so only its own output shape differs from torchinfo's hooked run.
+#[test]
+fn summary_lists_an_unrecorded_user_block_as_a_container() {
+    struct PlainBlock(ConvBlock);
+    impl Module for PlainBlock {
+        fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+            xs.apply_t(&self.0.conv, train)
+                .apply_t(&self.0.bn, train)
+                .relu()
+        }
+        fn type_name(&self) -> String {
+            "ConvBlock".into()
+        }
+        fn children(&self) -> Vec<(String, &dyn Module)> {
+            self.0.children()
+        }
+    }
+    struct PlainNested {
+        block: PlainBlock,
+        head: Sequential,
+    }
+    impl Module for PlainNested {
+        fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+            self.block.forward_t(xs, train).apply_t(&self.head, train)
+        }
+        fn type_name(&self) -> String {
+            "Nested".into()
+        }
+        fn children(&self) -> Vec<(String, &dyn Module)> {
+            vec![("block".into(), &self.block), ("head".into(), &self.head)]
+        }
+    }
+    let Nested { block, head } = Nested::new();
+    let plain = PlainNested {
+        block: PlainBlock(block),
+        head,
+    };
+    let reference = reference("summary");
+    let theirs = reference["nested"]["text"].as_str().unwrap().replace(
+        "├─ConvBlock: 1-1                         [2, 4, 8, 8]",
+        "├─ConvBlock: 1-1                         --          ",
+    );
+    let ours = summary(&plain, &[2, 1, 8, 8]).unwrap().to_string();
+    assert_same_text("nested, unrecorded", &ours, theirs.trim_end());
 }
 
 #[test]

@@ -101,6 +101,8 @@ def main():
             "block": (layer_cases()["model"].b1, (4, 1, 28, 28)),
             "linear": (nn.Linear(2048, 256), (3, 2048)),
             "nested": (Nested(), (2, 1, 8, 8)),
+            # Depth 4 is hidden; the depth-3 row then shows its subtree's params.
+            "deep": (nn.Sequential(nn.Sequential(nn.Sequential(nn.Sequential(nn.Linear(4, 4)), nn.ReLU())), nn.Linear(4, 2)), (2, 4)),
         }
         # A frozen layer: torchinfo shows "(n)" and counts it as non-trainable.
         tiny_frozen = TinyNet()
