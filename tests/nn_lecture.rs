@@ -299,10 +299,11 @@ fn summary_text_and_figures_equal_torchinfo() {
     let model = MnistCNNModel::new(0.3);
     let tiny = TinyNet::new();
     let tiny_frozen = TinyNet::new();
-    let _ = tiny_frozen.head.get(1).unwrap().named_parameters()[0]
-        .1
-        .set_requires_grad(false);
-    let block = model.b1.get(0).map(|_| &model.b1).unwrap();
+    for layer in [tiny_frozen.head.get(1), tiny_frozen.features.get(0)] {
+        let weight = &layer.unwrap().named_parameters()[0].1;
+        let _ = weight.set_requires_grad(false);
+    }
+    let block = &model.b1;
     let linear = Linear::new(2048, 256);
     let nested = Nested::new();
     let deep = Sequential::new()

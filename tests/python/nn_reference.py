@@ -104,9 +104,10 @@ def main():
             # Depth 4 is hidden; the depth-3 row then shows its subtree's params.
             "deep": (nn.Sequential(nn.Sequential(nn.Sequential(nn.Sequential(nn.Linear(4, 4)), nn.ReLU())), nn.Linear(4, 2)), (2, 4)),
         }
-        # A frozen layer: torchinfo shows "(n)" and counts it as non-trainable.
+        # Frozen tensors: a fully frozen layer shows "(n)"; all count as non-trainable.
         tiny_frozen = TinyNet()
         tiny_frozen.head[1].weight.requires_grad_(False)
+        tiny_frozen.features[0].weight.requires_grad_(False)
         cases["tiny_frozen"] = (tiny_frozen, (2, 3, 32, 32))
         out = {}
         for name, (m, size) in cases.items():
