@@ -547,6 +547,11 @@ fn mult_adds_text(macs: i64) -> (String, String) {
 /// table. The model's configuration is validated first, and a shape error
 /// during the pass comes back as an [`Error`] naming the last layers reached.
 ///
+/// Layers are told apart by address and type name, as torchinfo tells them
+/// apart by `id(module)`. A zero-sized module type of your own (`struct
+/// Swish;`) boxed twice in a `Sequential` would share one address and be
+/// listed as `(recursive)`: give it a field.
+///
 /// The lecture's model, written in a notebook cell, and its summary:
 ///
 /// ```
