@@ -17,7 +17,8 @@ use std::fmt;
 
 use tch::{Device, Kind, Tensor};
 
-use super::{header_line, repr_text, summary::record_forward, Module, NamedTensor};
+use super::summary::{record_call, record_forward};
+use super::{header_line, repr_text, Module, NamedTensor};
 use crate::display::show_pre;
 use crate::error::{Error, Result};
 
@@ -1221,13 +1222,11 @@ impl Sequential {
 
 impl Module for Sequential {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        record_forward(self, || {
-            let mut out = xs.shallow_clone();
-            for (_, layer) in &self.layers {
-                out = layer.forward_t(&out, train);
-            }
-            out
-        })
+        record_forward(self, || run_layers(&self.children(), xs, train))
+    }
+
+    fn is_sequential(&self) -> bool {
+        true
     }
 
     fn type_name(&self) -> String {
@@ -1240,6 +1239,23 @@ impl Module for Sequential {
             .map(|(name, m)| (name.clone(), m.as_ref() as &dyn Module))
             .collect()
     }
+}
+
+/// `Sequential`'s forward pass. Nested `Sequential`s are run here too (not
+/// through their own, possibly other-copy, `forward_t`) so that `summary`
+/// sees every layer call (see [`record_call`]).
+fn run_layers(layers: &[(String, &dyn Module)], xs: &Tensor, train: bool) -> Tensor {
+    let mut out = xs.shallow_clone();
+    for (_, layer) in layers {
+        out = record_call(*layer, || {
+            if layer.is_sequential() {
+                run_layers(&layer.children(), &out, train)
+            } else {
+                layer.forward_t(&out, train)
+            }
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -91,6 +91,13 @@ pub trait Module {
     fn config_error(&self) -> Option<String> {
         None
     }
+
+    /// True only for [`Sequential`], whose forward pass is "each child in
+    /// order"; lets `summary` follow nested `Sequential`s itself.
+    #[doc(hidden)]
+    fn is_sequential(&self) -> bool {
+        false
+    }
 }
 
 /// Methods every [`Module`] gets (PyTorch's `named_parameters`,

@@ -87,6 +87,15 @@ fn key_of(module: &dyn Module) -> Key {
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 pub fn record_forward<M: Module>(module: &M, f: impl FnOnce() -> Tensor) -> Tensor {
+    record_call(module, f)
+}
+
+/// [`record_forward`] for a module behind a reference. `Sequential` records
+/// each layer call through this itself rather than relying on the layer's
+/// own hook: in evcxr every cell links its own copy of this crate, and a
+/// layer boxed in an earlier cell runs that cell's copy, whose recorder is
+/// not the one `summary` installed.
+pub(crate) fn record_call(module: &dyn Module, f: impl FnOnce() -> Tensor) -> Tensor {
     let row = RECORDER.with(|r| r.borrow_mut().as_mut().and_then(|rec| rec.pre(module)));
     let out = f();
     if let Some(row) = row {
@@ -133,8 +142,8 @@ struct Recorder {
     by_key: HashMap<Key, usize>,
     rows: Vec<Row>,
     seen: HashSet<Key>,
-    root_key: Key,
-    active: usize,
+    /// Rows being executed, innermost last.
+    active: Vec<Key>,
 }
 
 impl Recorder {
@@ -144,8 +153,7 @@ impl Recorder {
             by_key: HashMap::new(),
             rows: Vec::new(),
             seen: HashSet::new(),
-            root_key: key_of(model),
-            active: 0,
+            active: Vec::new(),
         };
         rec.add_node(model, 0, None);
         rec
@@ -187,8 +195,9 @@ impl Recorder {
 
     fn pre(&mut self, module: &dyn Module) -> Option<usize> {
         let key = key_of(module);
-        // The top-level module is recorded by `summary` itself.
-        if key == self.root_key && self.active == 1 {
+        // Already recorded on its behalf: the top-level module by `summary`,
+        // a layer by the `Sequential` that called it.
+        if self.active.last() == Some(&key) {
             return None;
         }
         let node = *self.by_key.get(&key)?;
@@ -197,6 +206,7 @@ impl Recorder {
 
     fn push_row(&mut self, node: usize) -> usize {
         let key = self.nodes[node].key.clone();
+        self.active.push(key.clone());
         let recursive = !self.seen.insert(key);
         self.rows.push(Row {
             node,
@@ -207,12 +217,11 @@ impl Recorder {
             macs: 0,
             depth_index: 0,
         });
-        self.active += 1;
         self.rows.len() - 1
     }
 
     fn post(&mut self, row: usize, out: &Tensor) {
-        self.active -= 1;
+        self.active.pop();
         let size = out.size();
         let numel: i64 = size.iter().product();
         let node = &self.nodes[self.rows[row].node];
