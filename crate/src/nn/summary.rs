@@ -3,12 +3,14 @@
 //! table (same rows, numbers and text as torchinfo 1.8).
 //!
 //! How layers are recorded: while `summary` runs, a thread-local recorder is
-//! installed; every built-in layer's `forward_t` reports to it (see
-//! [`record_forward`]), keyed by the layer's address and type name, like torchinfo's
-//! forward hooks keyed by `id(module)`. The user's own structs (the model in a
-//! notebook cell) have no hook: the top-level model is recorded by `summary`
-//! itself, and any other user container shows up the way torchinfo shows a
-//! container that was not called, inserted above its first recorded child.
+//! installed; every built-in layer's `forward_t`, and `Sequential` for each
+//! layer it calls, reports to it (see [`record_forward`]), keyed by the
+//! layer's address and type name, like torchinfo's forward hooks keyed by
+//! `id(module)`. The user's own structs (the model in a notebook cell) have
+//! no hook: the top-level model is recorded by `summary` itself, a block in
+//! a `Sequential` by the `Sequential`, and any other user container shows up
+//! the way torchinfo shows a container that was not called, inserted above
+//! its first recorded child (or call [`record_forward`] in its `forward_t`).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
