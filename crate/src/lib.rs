@@ -19,6 +19,7 @@ pub mod data;
 pub mod display;
 pub mod env;
 pub mod error;
+pub mod models;
 pub mod nn;
 pub mod train;
 pub mod utils;
@@ -34,6 +35,11 @@ pub use data::{
 };
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
+pub use nn::{
+    conv_output_size, pool_output_size, record_forward, summary, summary_input, BatchNorm2d,
+    Conv2d, Dropout, Flatten, IntoPadding, Linear, MaxPool2d, Padding, ReLU, Repr, Sequential,
+    Size2, Summary, SummaryRow,
+};
 pub use nn::{Module, ModuleExt, NamedTensor};
 pub use utils::{
     confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
