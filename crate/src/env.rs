@@ -36,10 +36,9 @@ pub fn device_from_env() -> Device {
     match std::env::var("CNN_LAB_DEVICE").as_deref().map(str::trim) {
         Ok("cpu") => Device::Cpu,
         Ok("cuda") if crate::cuda::cuda_is_available() => Device::Cuda(0),
-        Ok(s) if s.starts_with("cuda:") && crate::cuda::cuda_is_available() => s[5..]
-            .parse()
-            .map(Device::Cuda)
-            .unwrap_or(Device::Cuda(0)),
+        Ok(s) if s.starts_with("cuda:") && crate::cuda::cuda_is_available() => {
+            s[5..].parse().map(Device::Cuda).unwrap_or(Device::Cuda(0))
+        }
         Ok(other) if !other.is_empty() => {
             println!("CNN_LAB_DEVICE={other:?}: not usable here; choosing automatically");
             cuda_if_available()

@@ -28,12 +28,12 @@ pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
 pub use cuda::{cuda_if_available, cuda_is_available};
-pub use env::{device_from_env, env_or};
 pub use data::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
     DatasetOptions, FashionMNIST, Normalize, MNIST,
 };
 pub use display::{Html, Png, Show};
+pub use env::{device_from_env, env_or};
 pub use error::{Error, Result};
 pub use nn::{
     conv_output_size, pool_output_size, record_forward, summary, summary_input, BatchNorm2d,
