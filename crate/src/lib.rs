@@ -30,3 +30,15 @@ pub use data::DataLoader;
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
 pub use nn::{Module, ModuleExt, NamedTensor};
+
+pub mod checkpoint;
+pub mod loss;
+pub mod optim;
+
+pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
+pub use optim::{Adam, Optimizer, Sgd};
+pub use train::{
+    evaluate, fit, manual_seed, test_binary_classification, test_multi_classification,
+    train_one_epoch, FitOptions, FitResult, Mode, Progress,
+};
