@@ -139,13 +139,13 @@ pub fn load_state_dict<M: ModuleExt + ?Sized>(
         };
         if !missing.is_empty() {
             lines.push(format!(
-                "\tMissing key(s) in state_dict: {}.",
+                "\tMissing key(s) in state_dict: {}. ",
                 quote(&missing)
             ));
         }
         if !unexpected.is_empty() {
             lines.push(format!(
-                "\tUnexpected key(s) in state_dict: {}.",
+                "\tUnexpected key(s) in state_dict: {}. ",
                 quote(&unexpected)
             ));
         }

@@ -1,0 +1,198 @@
+//! Weights crossing between cnn_lab and PyTorch, both ways, and the strict
+//! loading rules, checked against PyTorch itself (tests/python/interop_*.py).
+
+mod common;
+mod train_support;
+
+use std::path::Path;
+
+use cnn_lab::*;
+use train_support::{mnist, mnist_loader, TinyCnn};
+
+/// Parses interop_check.py's `name value` lines.
+fn field<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no `{name}` in python output:\n{out}"))
+}
+
+fn python_logits(path: &Path) -> Tensor {
+    let mut tensors = read_state_dict(path).unwrap();
+    assert_eq!(tensors.len(), 1);
+    tensors.remove(0).1
+}
+
+/// Rust's eval-mode logits on the first 1,000 test images, and the same
+/// (loss, accuracy) the lecture's `test_multi_classification` computes.
+fn rust_side(model: &dyn Module) -> (Tensor, f64, f64) {
+    let (x, _) = mnist(false, 1000);
+    let logits = tch::no_grad(|| model.forward_t(&x, false));
+    let loader = mnist_loader(false, 1000, 256);
+    let (loss, acc) =
+        test_multi_classification(&loader, model, &CrossEntropyLoss::new(), Device::Cpu).unwrap();
+    (logits, loss, acc)
+}
+
+fn assert_same_outputs(model: &dyn Module, py_out: &str, py_logits: &Path) {
+    let (logits, loss, acc) = rust_side(model);
+    let theirs = python_logits(py_logits);
+    assert_eq!(logits.size(), theirs.size());
+    let diff = (&logits - &theirs).abs().max().double_value(&[]);
+    assert!(diff < 1e-4, "max |logit difference| = {diff}");
+    let py_acc: f64 = field(py_out, "accuracy").parse().unwrap();
+    let py_loss: f64 = field(py_out, "loss").parse().unwrap();
+    assert_eq!(acc, py_acc, "accuracy");
+    assert!((loss - py_loss).abs() < 1e-5, "loss {loss} vs {py_loss}");
+    let keys: Vec<String> = model.state_dict().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        field(py_out, "keys"),
+        keys.join(","),
+        "state_dict keys and order"
+    );
+}
+
+#[test]
+fn weights_saved_by_cnn_lab_load_strictly_in_pytorch_with_same_logits() {
+    let dir = common::scratch_dir("interop_rust_to_torch");
+    manual_seed(0);
+    let model = TinyCnn::new(10, 0.0);
+    let mut optimizer = Adam::new(model.parameters(), 1e-3);
+    let loader = mnist_loader(true, 1024, 256);
+    train_one_epoch(
+        &loader,
+        &model,
+        &CrossEntropyLoss::new(),
+        &mut optimizer,
+        Device::Cpu,
+    )
+    .unwrap();
+    let weights = dir.join("rust.safetensors");
+    save_model(&model, &weights).unwrap();
+
+    let logits = dir.join("torch_logits.safetensors");
+    let root = common::datasets_root();
+    let out = common::run_python(
+        "interop_check.py",
+        &[
+            "load",
+            "tiny",
+            root.to_str().unwrap(),
+            weights.to_str().unwrap(),
+            logits.to_str().unwrap(),
+        ],
+    );
+    assert_same_outputs(&model, &out, &logits);
+}
+
+#[test]
+fn pytorch_state_dict_from_save_file_loads_with_same_logits() {
+    let dir = common::scratch_dir("interop_torch_to_rust");
+    let weights = dir.join("torch.safetensors");
+    let logits = dir.join("torch_logits.safetensors");
+    let root = common::datasets_root();
+    let out = common::run_python(
+        "interop_check.py",
+        &[
+            "train",
+            "tiny",
+            root.to_str().unwrap(),
+            weights.to_str().unwrap(),
+            logits.to_str().unwrap(),
+        ],
+    );
+    let model = TinyCnn::new(10, 0.0);
+    load_model(&model, &weights).unwrap();
+    // The int64 buffer crossed too: PyTorch trained 4 batches.
+    assert_eq!(model.bn.num_batches_tracked.kind(), Kind::Int64);
+    assert_eq!(model.bn.num_batches_tracked.int64_value(&[]), 4);
+    assert_same_outputs(&model, &out, &logits);
+}
+
+#[test]
+fn strict_load_error_lists_everything_as_pytorch_does() {
+    let model = TinyCnn::new(10, 0.0);
+    let mut sd: Vec<(String, Tensor)> = model
+        .state_dict()
+        .into_iter()
+        .filter(|(k, _)| k != "fc.bias")
+        .collect();
+    sd.push((
+        "extra.weight".into(),
+        Tensor::zeros([2], (Kind::Float, Device::Cpu)),
+    ));
+    for (k, t) in sd.iter_mut() {
+        if k == "conv.weight" {
+            *t = Tensor::zeros([8, 1, 3, 3], (Kind::Float, Device::Cpu));
+        }
+    }
+    let before = model.conv.bias.copy();
+    let err = load_state_dict(&model, &sd).unwrap_err();
+    let pytorch = common::run_python("interop_strict_message.py", &[]);
+    assert_eq!(err.to_string(), pytorch);
+    // Nothing is copied when the check fails.
+    assert!(model.conv.bias.equal(&before));
+}
+
+#[test]
+fn loading_a_file_of_another_shape_names_file_tensor_and_both_shapes() {
+    let dir = common::scratch_dir("checkpoint_shape_mismatch");
+    let path = dir.join("ten_classes.safetensors");
+    save_model(&TinyCnn::new(10, 0.0), &path).unwrap();
+    let two = TinyCnn::new(2, 0.0);
+    let text = load_model(&two, &path).unwrap_err().to_string();
+    assert!(text.starts_with(&path.display().to_string()), "{text}");
+    assert!(
+        text.contains(
+            "size mismatch for fc.weight: copying a param with shape torch.Size([10, 784]) \
+             from checkpoint, the shape in current model is torch.Size([2, 784])."
+        ),
+        "{text}"
+    );
+    assert!(text.contains("size mismatch for fc.bias"), "{text}");
+}
+
+#[test]
+fn leftover_truncated_temp_file_does_not_affect_the_checkpoint() {
+    let dir = common::scratch_dir("checkpoint_leftover_temp");
+    let path = dir.join("best.safetensors");
+    let model = TinyCnn::new(10, 0.0);
+    save_model(&model, &path).unwrap();
+    // What a process killed mid-write leaves behind: half a temp file.
+    let bytes = std::fs::read(&path).unwrap();
+    let leftover = dir.join(".best.safetensors.999999.tmp");
+    std::fs::write(&leftover, &bytes[..bytes.len() / 2]).unwrap();
+
+    let other = TinyCnn::new(10, 0.0);
+    load_model(&other, &path).unwrap();
+    assert!(other.fc.weight.equal(&model.fc.weight));
+    // A truncated file itself is reported, not loaded.
+    let err = load_model(&other, &leftover).unwrap_err().to_string();
+    assert!(err.contains("not a safetensors file"), "{err}");
+    // And the next save still replaces the checkpoint cleanly.
+    save_model(&TinyCnn::new(10, 0.0), &path).unwrap();
+    load_model(&other, &path).unwrap();
+}
+
+#[test]
+fn load_copies_into_existing_tensors_so_optimizer_keeps_working() {
+    let dir = common::scratch_dir("checkpoint_keeps_identity");
+    let path = dir.join("m.safetensors");
+    let source = TinyCnn::new(10, 0.0);
+    save_model(&source, &path).unwrap();
+    let model = TinyCnn::new(10, 0.0);
+    let mut optimizer = Sgd::new(model.parameters(), 0.1);
+    load_model(&model, &path).unwrap();
+    assert!(model.fc.bias.equal(&source.fc.bias));
+    assert!(model.fc.bias.requires_grad());
+    let loader = mnist_loader(true, 256, 256);
+    train_one_epoch(
+        &loader,
+        &model,
+        &CrossEntropyLoss::new(),
+        &mut optimizer,
+        Device::Cpu,
+    )
+    .unwrap();
+    // The optimizer updated the very tensors the checkpoint was loaded into.
+    assert!(!model.fc.bias.equal(&source.fc.bias));
+}

@@ -1,0 +1,194 @@
+//! Small models and MNIST reading for the train/checkpoint tests, written
+//! against the `Module` trait only (the PyTorch-named layers live on another
+//! branch). `TinyCnn` mirrors `tests/python/interop_models.py::TinyCnn`.
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::Path;
+
+use cnn_lab::{DataLoader, Kind, Module, NamedTensor, Tensor};
+
+fn param(shape: &[i64], fan_in: i64) -> Tensor {
+    // PyTorch's default init bound for Conv2d/Linear weights and biases.
+    let bound = 1.0 / (fan_in as f64).sqrt();
+    Tensor::empty(shape, (Kind::Float, cnn_lab::Device::Cpu))
+        .uniform_(-bound, bound)
+        .set_requires_grad(true)
+}
+
+fn t(name: &str, tensor: &Tensor, trainable: bool) -> NamedTensor {
+    NamedTensor {
+        name: name.into(),
+        tensor: tensor.shallow_clone(),
+        trainable,
+    }
+}
+
+/// `nn.Conv2d(cin, cout, 3, padding=1)`.
+pub struct Conv {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+impl Conv {
+    pub fn new(cin: i64, cout: i64) -> Conv {
+        Conv {
+            weight: param(&[cout, cin, 3, 3], cin * 9),
+            bias: param(&[cout], cin * 9),
+        }
+    }
+}
+
+impl Module for Conv {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        xs.conv2d(&self.weight, Some(&self.bias), [1, 1], [1, 1], [1, 1], 1)
+    }
+    fn own_tensors(&self) -> Vec<NamedTensor> {
+        vec![t("weight", &self.weight, true), t("bias", &self.bias, true)]
+    }
+}
+
+/// `nn.BatchNorm2d(c)` with its three buffers.
+pub struct Bn {
+    pub weight: Tensor,
+    pub bias: Tensor,
+    pub running_mean: Tensor,
+    pub running_var: Tensor,
+    pub num_batches_tracked: Tensor,
+}
+
+impl Bn {
+    pub fn new(c: i64) -> Bn {
+        let opts = (Kind::Float, cnn_lab::Device::Cpu);
+        Bn {
+            weight: Tensor::ones([c], opts).set_requires_grad(true),
+            bias: Tensor::zeros([c], opts).set_requires_grad(true),
+            running_mean: Tensor::zeros([c], opts),
+            running_var: Tensor::ones([c], opts),
+            num_batches_tracked: Tensor::zeros([], (Kind::Int64, cnn_lab::Device::Cpu)),
+        }
+    }
+}
+
+impl Module for Bn {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        if train {
+            let _g = tch::no_grad_guard();
+            let _ = self.num_batches_tracked.shallow_clone().g_add_scalar_(1);
+        }
+        Tensor::batch_norm(
+            xs,
+            Some(&self.weight),
+            Some(&self.bias),
+            Some(&self.running_mean),
+            Some(&self.running_var),
+            train,
+            0.1,
+            1e-5,
+            false,
+        )
+    }
+    fn own_tensors(&self) -> Vec<NamedTensor> {
+        vec![
+            t("weight", &self.weight, true),
+            t("bias", &self.bias, true),
+            t("running_mean", &self.running_mean, false),
+            t("running_var", &self.running_var, false),
+            t("num_batches_tracked", &self.num_batches_tracked, false),
+        ]
+    }
+}
+
+/// `nn.Linear(i, o)`.
+pub struct Lin {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+impl Lin {
+    pub fn new(i: i64, o: i64) -> Lin {
+        Lin {
+            weight: param(&[o, i], i),
+            bias: param(&[o], i),
+        }
+    }
+}
+
+impl Module for Lin {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        xs.linear(&self.weight, Some(&self.bias))
+    }
+    fn own_tensors(&self) -> Vec<NamedTensor> {
+        vec![t("weight", &self.weight, true), t("bias", &self.bias, true)]
+    }
+}
+
+/// conv(1→4) → bn → relu → maxpool 2 → flatten → dropout → linear(784→out).
+pub struct TinyCnn {
+    pub conv: Conv,
+    pub bn: Bn,
+    pub fc: Lin,
+    pub dropout: f64,
+}
+
+impl TinyCnn {
+    pub fn new(outputs: i64, dropout: f64) -> TinyCnn {
+        TinyCnn {
+            conv: Conv::new(1, 4),
+            bn: Bn::new(4),
+            fc: Lin::new(4 * 14 * 14, outputs),
+            dropout,
+        }
+    }
+}
+
+impl Module for TinyCnn {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        let h = self.conv.forward_t(xs, train);
+        let h = self.bn.forward_t(&h, train).relu().max_pool2d_default(2);
+        let h = h.flatten(1, -1).dropout(self.dropout, train);
+        self.fc.forward_t(&h, train)
+    }
+    fn children(&self) -> Vec<(String, &dyn Module)> {
+        vec![
+            ("conv".into(), &self.conv as &dyn Module),
+            ("bn".into(), &self.bn),
+            ("fc".into(), &self.fc),
+        ]
+    }
+}
+
+fn gunzip(path: &Path) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// The first `n` MNIST images (`[n, 1, 28, 28]`, float in [0, 1], as
+/// `ToTensor()`) and labels (int64) of the train or test split.
+pub fn mnist(train: bool, n: usize) -> (Tensor, Tensor) {
+    let raw = cnn_lab_root().join("MNIST/raw");
+    let prefix = if train { "train" } else { "t10k" };
+    let images = gunzip(&raw.join(format!("{prefix}-images-idx3-ubyte.gz")));
+    let labels = gunzip(&raw.join(format!("{prefix}-labels-idx1-ubyte.gz")));
+    let total = (labels.len() - 8).min(n);
+    let x = Tensor::from_slice(&images[16..16 + total * 784])
+        .to_kind(Kind::Float)
+        .view([total as i64, 1, 28, 28])
+        / 255.0;
+    let y = Tensor::from_slice(&labels[8..8 + total]).to_kind(Kind::Int64);
+    (x, y)
+}
+
+fn cnn_lab_root() -> std::path::PathBuf {
+    crate::common::datasets_root()
+}
+
+/// A loader over the first `n` images of a split.
+pub fn mnist_loader(train: bool, n: usize, batch_size: usize) -> DataLoader {
+    let (x, y) = mnist(train, n);
+    DataLoader::new(x, y, batch_size).unwrap()
+}
