@@ -186,8 +186,8 @@ where
         result.val_loss.push(val_loss);
         result.val_accuracy.push(val_acc);
         println!(
-            "Epoch[{epoch}/{epochs}] - Train loss: {train_loss:.5} Train Accucracy: {train_acc:.5} \
-             || Validation Loss: {val_loss:.5} Validation Accuracy: {val_acc:.5}"
+            "{}",
+            epoch_line(epoch, epochs, [train_loss, train_acc, val_loss, val_acc])
         );
 
         if val_loss < best {
@@ -411,6 +411,14 @@ fn display_path(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// The lecture's per-epoch line, its spelling ("Accucracy") included.
+fn epoch_line(epoch: usize, epochs: usize, [tl, ta, vl, va]: [f64; 4]) -> String {
+    format!(
+        "Epoch[{epoch}/{epochs}] - Train loss: {tl:.5} Train Accucracy: {ta:.5} \
+         || Validation Loss: {vl:.5} Validation Accuracy: {va:.5}"
+    )
+}
+
 /// `f64` as Python's `repr(float)` prints it (`inf`, `1.0`, `1e-05`,
 /// `0.11539805261418223`), so printed values read like the lecture's.
 pub(crate) fn py_float(x: f64) -> String {
@@ -440,6 +448,15 @@ pub(crate) fn py_float(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_line_is_the_lectures() {
+        assert_eq!(
+            epoch_line(1, 10, [0.122094, 0.982351, 0.11539805261418223, 0.9841]),
+            "Epoch[1/10] - Train loss: 0.12209 Train Accucracy: 0.98235 || \
+             Validation Loss: 0.11540 Validation Accuracy: 0.98410"
+        );
+    }
 
     #[test]
     fn py_float_matches_python_repr() {

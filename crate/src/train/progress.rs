@@ -89,3 +89,21 @@ impl Drop for ProgressLine {
         self.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_are_throttled_to_the_interval() {
+        let mut line = ProgressLine::new(Progress::On, 10);
+        let off = ProgressLine::new(Progress::Off, 10);
+        assert!(!line.due(), "nothing in the first interval");
+        std::thread::sleep(INTERVAL + Duration::from_millis(20));
+        assert!(line.due());
+        line.show(3, 0.5, 768);
+        assert!(!line.due(), "shown just now");
+        line.clear();
+        assert!(!off.due(), "Off never shows");
+    }
+}
