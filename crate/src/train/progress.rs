@@ -1,42 +1,57 @@
-//! Live progress inside an epoch: one line rewritten with `\r`, throttled.
+//! Live progress inside an epoch (batch i/N, running loss, images/s).
 //!
-//! Jupyter (through evcxr) and terminals both honour `\r`, so the line
-//! updates in place. Updates come at most every [`INTERVAL`], which bounds
-//! both the output an executed notebook stores and the host syncs that
-//! reading the running loss costs. Elsewhere (logs, CI, `cargo test`) it
-//! stays silent unless asked for.
+//! In a terminal: one line rewritten with `\r` at most every [`INTERVAL`],
+//! blanked before the epoch line. In Jupyter that cannot work: evcxr reads
+//! the program's stdout line by line, so text without a newline only shows
+//! when the epoch line arrives. There a whole line is printed at most every
+//! [`NOTEBOOK_INTERVAL`]: a slow CPU epoch shows a few lines, a fast GPU
+//! epoch none, and an executed notebook stays short. Elsewhere (logs, CI,
+//! `cargo test`) it is silent unless asked for. Each update reads the running
+//! loss from the device, so the throttle also bounds host syncs.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
-/// The shortest time between two updates of the line.
+/// The shortest time between two updates of the terminal line.
 pub(crate) const INTERVAL: Duration = Duration::from_millis(500);
+
+/// The shortest time between two progress lines in a notebook.
+pub(crate) const NOTEBOOK_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Whether `fit` shows the progress line.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Progress {
-    /// In Jupyter (evcxr) or when stdout is a terminal; silent otherwise.
+    /// Lines in Jupyter (evcxr), a rewritten line in a terminal, silent otherwise.
     #[default]
     Auto,
-    /// Always.
+    /// A line rewritten with `\r`, whatever stdout is.
     On,
     /// Never.
     Off,
 }
 
+/// How updates are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Style {
+    Rewrite,
+    Lines,
+    Silent,
+}
+
 impl Progress {
-    fn enabled(self) -> bool {
+    fn style(self) -> Style {
         match self {
-            Progress::Auto => crate::display::in_evcxr() || std::io::stdout().is_terminal(),
-            Progress::On => true,
-            Progress::Off => false,
+            Progress::Auto if crate::display::in_evcxr() => Style::Lines,
+            Progress::Auto if std::io::stdout().is_terminal() => Style::Rewrite,
+            Progress::Auto | Progress::Off => Style::Silent,
+            Progress::On => Style::Rewrite,
         }
     }
 }
 
 /// The line for one pass over a loader.
 pub(crate) struct ProgressLine {
-    enabled: bool,
+    style: Style,
     total: usize,
     start: Instant,
     last: Option<Instant>,
@@ -46,7 +61,7 @@ pub(crate) struct ProgressLine {
 impl ProgressLine {
     pub(crate) fn new(mode: Progress, total: usize) -> Self {
         ProgressLine {
-            enabled: mode.enabled(),
+            style: mode.style(),
             total,
             start: Instant::now(),
             last: None,
@@ -57,7 +72,12 @@ impl ProgressLine {
     /// Whether an update is due now; the caller then reads its running
     /// values (a host sync) and calls [`ProgressLine::show`].
     pub(crate) fn due(&self) -> bool {
-        self.enabled && self.last.map_or(self.start, |t| t).elapsed() >= INTERVAL
+        let interval = match self.style {
+            Style::Rewrite => INTERVAL,
+            Style::Lines => NOTEBOOK_INTERVAL,
+            Style::Silent => return false,
+        };
+        self.last.unwrap_or(self.start).elapsed() >= interval
     }
 
     pub(crate) fn show(&mut self, batch: usize, loss: f64, samples: usize) {
@@ -67,10 +87,14 @@ impl ProgressLine {
             self.total,
             samples as f64 / secs
         );
-        let pad = self.width.saturating_sub(line.chars().count());
-        print!("\r{line}{}", " ".repeat(pad));
-        let _ = std::io::stdout().flush();
-        self.width = line.chars().count();
+        if self.style == Style::Lines {
+            println!("{line}");
+        } else {
+            let pad = self.width.saturating_sub(line.chars().count());
+            print!("\r{line}{}", " ".repeat(pad));
+            let _ = std::io::stdout().flush();
+            self.width = line.chars().count();
+        }
         self.last = Some(Instant::now());
     }
 
@@ -98,6 +122,8 @@ mod tests {
     fn updates_are_throttled_to_the_interval() {
         let mut line = ProgressLine::new(Progress::On, 10);
         let off = ProgressLine::new(Progress::Off, 10);
+        let mut notebook = ProgressLine::new(Progress::Off, 10);
+        notebook.style = Style::Lines;
         assert!(!line.due(), "nothing in the first interval");
         std::thread::sleep(INTERVAL + Duration::from_millis(20));
         assert!(line.due());
@@ -105,5 +131,6 @@ mod tests {
         assert!(!line.due(), "shown just now");
         line.clear();
         assert!(!off.due(), "Off never shows");
+        assert!(!notebook.due(), "notebook lines are much rarer");
     }
 }
