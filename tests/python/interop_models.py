@@ -26,37 +26,33 @@ class TinyCnn(nn.Module):
 
 
 class MnistCNNModel(nn.Module):
+    """The lecture's model, as cnn_lab::models::MnistCNNModel builds it."""
+
     def __init__(self, dropout_rate=0.3):
         super().__init__()
-        self.b1 = nn.Sequential(
-            nn.Conv2d(1, 32, kernel_size=3, stride=1, padding="same"),
-            nn.BatchNorm2d(32),
-            nn.ReLU(),
-            nn.MaxPool2d(kernel_size=2, stride=2),
-        )
-        self.b2 = nn.Sequential(
-            nn.Conv2d(32, 64, kernel_size=3, stride=1, padding="same"),
-            nn.BatchNorm2d(64),
-            nn.ReLU(),
-            nn.MaxPool2d(kernel_size=2, stride=2),
-        )
-        self.b3 = nn.Sequential(
-            nn.Conv2d(64, 128, kernel_size=3, stride=1, padding="same"),
-            nn.BatchNorm2d(128),
-            nn.ReLU(),
-            nn.MaxPool2d(kernel_size=2, stride=2, padding=1),
-        )
-        self.output_block = nn.Sequential(
+
+        def block(cin, cout, pool_padding):
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, kernel_size=3, stride=1, padding="same"),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(),
+                nn.Dropout(p=dropout_rate),
+                nn.MaxPool2d(kernel_size=2, stride=2, padding=pool_padding),
+            )
+
+        self.b1 = block(1, 32, 0)
+        self.b2 = block(32, 64, 0)
+        self.b3 = block(64, 128, 1)
+        self.classifier = nn.Sequential(
             nn.Flatten(),
-            nn.Dropout(p=dropout_rate),
-            nn.Linear(in_features=128 * 4 * 4, out_features=512),
+            nn.Linear(in_features=128 * 4 * 4, out_features=256),
             nn.ReLU(),
             nn.Dropout(p=dropout_rate),
-            nn.Linear(in_features=512, out_features=10),
+            nn.Linear(in_features=256, out_features=10),
         )
 
     def forward(self, x):
-        return self.output_block(self.b3(self.b2(self.b1(x))))
+        return self.classifier(self.b3(self.b2(self.b1(x))))
 
 
 MODELS = {"tiny": TinyCnn, "mnist_cnn": MnistCNNModel}
