@@ -4,52 +4,8 @@
 mod common;
 mod train_support;
 
-use std::path::Path;
-
 use cnn_lab::*;
-use train_support::{mnist, mnist_loader, TinyCnn};
-
-/// Parses interop_check.py's `name value` lines.
-fn field<'a>(out: &'a str, name: &str) -> &'a str {
-    out.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("no `{name}` in python output:\n{out}"))
-}
-
-fn python_logits(path: &Path) -> Tensor {
-    let mut tensors = read_state_dict(path).unwrap();
-    assert_eq!(tensors.len(), 1);
-    tensors.remove(0).1
-}
-
-/// Rust's eval-mode logits on the first 1,000 test images, and the same
-/// (loss, accuracy) the lecture's `test_multi_classification` computes.
-fn rust_side(model: &dyn Module) -> (Tensor, f64, f64) {
-    let (x, _) = mnist(false, 1000);
-    let logits = tch::no_grad(|| model.forward_t(&x, false));
-    let loader = mnist_loader(false, 1000, 256);
-    let (loss, acc) =
-        test_multi_classification(&loader, model, &CrossEntropyLoss::new(), Device::Cpu).unwrap();
-    (logits, loss, acc)
-}
-
-fn assert_same_outputs(model: &dyn Module, py_out: &str, py_logits: &Path) {
-    let (logits, loss, acc) = rust_side(model);
-    let theirs = python_logits(py_logits);
-    assert_eq!(logits.size(), theirs.size());
-    let diff = (&logits - &theirs).abs().max().double_value(&[]);
-    assert!(diff < 1e-4, "max |logit difference| = {diff}");
-    let py_acc: f64 = field(py_out, "accuracy").parse().unwrap();
-    let py_loss: f64 = field(py_out, "loss").parse().unwrap();
-    assert_eq!(acc, py_acc, "accuracy");
-    assert!((loss - py_loss).abs() < 1e-5, "loss {loss} vs {py_loss}");
-    let keys: Vec<String> = model.state_dict().into_iter().map(|(k, _)| k).collect();
-    assert_eq!(
-        field(py_out, "keys"),
-        keys.join(","),
-        "state_dict keys and order"
-    );
-}
+use train_support::{assert_same_outputs, interop_python, mnist_loader, TinyCnn};
 
 #[test]
 fn weights_saved_by_cnn_lab_load_strictly_in_pytorch_with_same_logits() {
@@ -70,17 +26,7 @@ fn weights_saved_by_cnn_lab_load_strictly_in_pytorch_with_same_logits() {
     save_model(&model, &weights).unwrap();
 
     let logits = dir.join("torch_logits.safetensors");
-    let root = common::datasets_root();
-    let out = common::run_python(
-        "interop_check.py",
-        &[
-            "load",
-            "tiny",
-            root.to_str().unwrap(),
-            weights.to_str().unwrap(),
-            logits.to_str().unwrap(),
-        ],
-    );
+    let out = interop_python("load", "tiny", &weights, &logits);
     assert_same_outputs(&model, &out, &logits);
 }
 
@@ -89,17 +35,7 @@ fn pytorch_state_dict_from_save_file_loads_with_same_logits() {
     let dir = common::scratch_dir("interop_torch_to_rust");
     let weights = dir.join("torch.safetensors");
     let logits = dir.join("torch_logits.safetensors");
-    let root = common::datasets_root();
-    let out = common::run_python(
-        "interop_check.py",
-        &[
-            "train",
-            "tiny",
-            root.to_str().unwrap(),
-            weights.to_str().unwrap(),
-            logits.to_str().unwrap(),
-        ],
-    );
+    let out = interop_python("train", "tiny", &weights, &logits);
     let model = TinyCnn::new(10, 0.0);
     load_model(&model, &weights).unwrap();
     // The int64 buffer crossed too: PyTorch trained 4 batches.

@@ -192,3 +192,59 @@ pub fn mnist_loader(train: bool, n: usize, batch_size: usize) -> DataLoader {
     let (x, y) = mnist(train, n);
     DataLoader::new(x, y, batch_size).unwrap()
 }
+
+/// Runs `tests/python/interop_check.py CMD MODEL …` (see there) and returns
+/// its output.
+pub fn interop_python(cmd: &str, model: &str, weights: &Path, logits: &Path) -> String {
+    let root = crate::common::datasets_root();
+    crate::common::run_python(
+        "interop_check.py",
+        &[
+            cmd,
+            model,
+            root.to_str().unwrap(),
+            weights.to_str().unwrap(),
+            logits.to_str().unwrap(),
+        ],
+    )
+}
+
+/// Parses interop_check.py's `name value` lines.
+pub fn field<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("no `{name}` in python output:\n{out}"))
+}
+
+/// `model` and the PyTorch run that printed `py_out` and wrote `py_logits`
+/// agree: eval-mode logits on the first 1,000 test images within 1e-4, the
+/// lecture's `test_multi_classification` (batch 256) figures, and the
+/// `state_dict` keys in order.
+pub fn assert_same_outputs(model: &dyn Module, py_out: &str, py_logits: &Path) {
+    use cnn_lab::{read_state_dict, test_multi_classification, CrossEntropyLoss, ModuleExt};
+    let (x, _) = mnist(false, 1000);
+    let logits = tch::no_grad(|| model.forward_t(&x, false));
+    let theirs = read_state_dict(py_logits).unwrap().remove(0).1;
+    assert_eq!(logits.size(), theirs.size());
+    let diff = (&logits - &theirs).abs().max().double_value(&[]);
+    assert!(diff < 1e-4, "max |logit difference| = {diff}");
+
+    let loader = mnist_loader(false, 1000, 256);
+    let (loss, acc) = test_multi_classification(
+        &loader,
+        model,
+        &CrossEntropyLoss::new(),
+        cnn_lab::Device::Cpu,
+    )
+    .unwrap();
+    let py_acc: f64 = field(py_out, "accuracy").parse().unwrap();
+    let py_loss: f64 = field(py_out, "loss").parse().unwrap();
+    assert_eq!(acc, py_acc, "accuracy");
+    assert!((loss - py_loss).abs() < 1e-5, "loss {loss} vs {py_loss}");
+    let keys: Vec<String> = model.state_dict().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        field(py_out, "keys"),
+        keys.join(","),
+        "state_dict keys and order"
+    );
+}
