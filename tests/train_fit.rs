@@ -69,6 +69,53 @@ fn fit_returns_histories_and_saves_the_best_model() {
     );
 }
 
+#[test]
+fn fit_histories_match_the_lectures_pytorch_loop() {
+    let dir = common::scratch_dir("fit_vs_pytorch");
+    let init = dir.join("init.safetensors");
+    let model = {
+        let _rng = rng_lock();
+        manual_seed(11);
+        TinyCnn::new(10, 0.0)
+    };
+    save_model(&model, &init).unwrap();
+    let train = mnist_loader(true, 1024, 256);
+    let val = mnist_loader(false, 600, 256);
+    let mut optimizer = Sgd::new(model.parameters(), 0.05);
+    let ours = fit(
+        &train,
+        &val,
+        &model,
+        &CrossEntropyLoss::new(),
+        &mut optimizer,
+        2,
+        quiet(),
+    )
+    .unwrap();
+
+    let root = common::datasets_root();
+    let out = common::run_python(
+        "train_reference.py",
+        &[root.to_str().unwrap(), init.to_str().unwrap(), "2"],
+    );
+    let theirs: Vec<Vec<f64>> = out
+        .lines()
+        .map(|l| l.split(' ').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(theirs.len(), 2, "{out}");
+    for (e, row) in theirs.iter().enumerate() {
+        let mine = [
+            ours.train_loss[e],
+            ours.train_accuracy[e],
+            ours.val_loss[e],
+            ours.val_accuracy[e],
+        ];
+        for (a, b) in mine.iter().zip(row) {
+            assert!((a - b).abs() < 1e-5, "epoch {}: {mine:?} vs {row:?}", e + 1);
+        }
+    }
+}
+
 fn seeded_run(seed: i64) -> FitResult {
     let _rng = rng_lock();
     manual_seed(seed);
