@@ -54,6 +54,23 @@ impl std::fmt::Debug for Lazy {
     }
 }
 
+/// `Optimizer` for a type with an `inner()` giving the libtorch optimizer.
+macro_rules! libtorch_optimizer {
+    ($t:ty) => {
+        impl Optimizer for $t {
+            fn zero_grad(&mut self) -> Result<()> {
+                Ok(self.inner()?.zero_grad()?)
+            }
+            fn step(&mut self) -> Result<()> {
+                Ok(self.inner()?.step()?)
+            }
+            fn learning_rate(&self) -> f64 {
+                self.lr
+            }
+        }
+    };
+}
+
 /// `torch.optim.Adam` with PyTorch's defaults: betas (0.9, 0.999),
 /// eps 1e-8, weight_decay 0, amsgrad off.
 #[derive(Debug)]
@@ -119,17 +136,7 @@ impl Adam {
     }
 }
 
-impl Optimizer for Adam {
-    fn zero_grad(&mut self) -> Result<()> {
-        Ok(self.inner()?.zero_grad()?)
-    }
-    fn step(&mut self) -> Result<()> {
-        Ok(self.inner()?.step()?)
-    }
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-}
+libtorch_optimizer!(Adam);
 
 /// `torch.optim.SGD` with PyTorch's defaults: momentum 0, dampening 0,
 /// weight_decay 0, nesterov off.
@@ -195,17 +202,7 @@ impl Sgd {
     }
 }
 
-impl Optimizer for Sgd {
-    fn zero_grad(&mut self) -> Result<()> {
-        Ok(self.inner()?.zero_grad()?)
-    }
-    fn step(&mut self) -> Result<()> {
-        Ok(self.inner()?.step()?)
-    }
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-}
+libtorch_optimizer!(Sgd);
 
 #[cfg(test)]
 mod tests {
