@@ -26,7 +26,7 @@
 
 mod progress;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use tch::{Device, Kind, Tensor};
@@ -146,7 +146,6 @@ pub fn manual_seed(seed: i64) {
 /// elapsed seconds. A loss that becomes NaN or infinite stops with
 /// [`Error::Training`] (the best checkpoint stays as it was); a forward
 /// pass that panics (e.g. a shape mismatch) returns [`Error::Shape`].
-#[allow(clippy::too_many_arguments)]
 pub fn fit<M, L, O>(
     train_loader: &DataLoader,
     val_loader: &DataLoader,
@@ -397,7 +396,7 @@ fn check_finite(
     let kept = match (&options.save_model_path, so_far.best_epoch) {
         (Some(path), Some(best)) => format!(
             "; the best model (epoch {best}) is kept in {}",
-            display_path(path)
+            path.display()
         ),
         _ => String::new(),
     };
@@ -405,10 +404,6 @@ fn check_finite(
         "the {pass} loss became {} in epoch {epoch}/{epochs} (try a smaller learning rate){kept}",
         py_float(loss)
     )))
-}
-
-fn display_path(path: &Path) -> String {
-    path.display().to_string()
 }
 
 /// The lecture's per-epoch line, its spelling ("Accucracy") included.
