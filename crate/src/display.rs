@@ -13,6 +13,10 @@
 //! printout, the summary table) goes through [`emit`] — directly or via the
 //! [`Show`] trait — so there is exactly one place that knows the format.
 //! Outside Jupyter the same values can be saved with [`Png::save`].
+//!
+//! Pictures are drawn with plotters through [`render_png`], which registers
+//! the bundled DejaVu Sans first ([`register_fonts`]) so that text renders on
+//! a machine without system fonts.
 
 use std::io::Write;
 use std::path::Path;
@@ -27,14 +31,7 @@ use crate::error::{Error, Result};
 /// The whole block is written under one stdout lock so that output from other
 /// threads (e.g. a progress line) cannot interleave with it.
 pub fn emit(mime: &str, payload: &str) {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    // A closed stdout is not worth a panic in a notebook: drop the output.
-    let _ = write!(
-        out,
-        "EVCXR_BEGIN_CONTENT {mime}\n{payload}\nEVCXR_END_CONTENT\n"
-    );
-    let _ = out.flush();
+    emit_multi(&[(mime, payload)]);
 }
 
 /// Writes several representations of one value in a single block, so that
@@ -42,13 +39,25 @@ pub fn emit(mime: &str, payload: &str) {
 pub fn emit_multi(parts: &[(&str, &str)]) {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    for (mime, payload) in parts {
-        let _ = write!(
-            out,
-            "EVCXR_BEGIN_CONTENT {mime}\n{payload}\nEVCXR_END_CONTENT\n"
-        );
-    }
-    let _ = out.flush();
+    // A closed stdout is not worth a panic in a notebook: drop the output.
+    let _ = write_blocks(&mut out, parts);
+}
+
+/// The text of one display block:
+/// `EVCXR_BEGIN_CONTENT <mime>\n<payload>\nEVCXR_END_CONTENT\n`.
+pub fn display_block(mime: &str, payload: &str) -> String {
+    format!("EVCXR_BEGIN_CONTENT {mime}\n{payload}\nEVCXR_END_CONTENT\n")
+}
+
+/// Writes the blocks for `parts` to `out` with a single `write_all` and a
+/// flush — what [`emit_multi`] does to stdout; tests pass a `Vec<u8>`.
+pub fn write_blocks(out: &mut impl Write, parts: &[(&str, &str)]) -> std::io::Result<()> {
+    let text: String = parts
+        .iter()
+        .map(|(mime, payload)| display_block(mime, payload))
+        .collect();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// True when running inside an evcxr kernel (it sets `EVCXR_IS_RUNTIME`).
@@ -129,10 +138,22 @@ impl Png {
     }
 }
 
+impl Png {
+    /// The PNG bytes in base64, as the display block carries them.
+    pub fn base64(&self) -> String {
+        base64::engine::general_purpose::STANDARD.encode(&self.bytes)
+    }
+
+    /// Writes this image's `image/png` display block to `out` (what
+    /// [`Show::show`] writes to stdout).
+    pub fn write_display(&self, out: &mut impl Write) -> std::io::Result<()> {
+        write_blocks(out, &[("image/png", &self.base64())])
+    }
+}
+
 impl Show for Png {
     fn show(&self) {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&self.bytes);
-        emit("image/png", &b64);
+        emit("image/png", &self.base64());
     }
 }
 
@@ -182,6 +203,78 @@ pub fn escape_html(s: &str) -> String {
 pub fn show_pre(text: &str) {
     let html = format!("<pre>{}</pre>", escape_html(text));
     emit_multi(&[("text/html", &html), ("text/plain", text)]);
+}
+
+/// DejaVu Sans, bundled so that text renders on a headless machine with no
+/// system fonts configured (license: `crate/assets/DejaVuSans-LICENSE.txt`).
+static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+
+/// Registers the bundled DejaVu Sans with plotters' `ab_glyph` font table
+/// (`plotters::style::register_font`) under the family names `sans-serif`,
+/// `serif` and `monospace`, once per process. Every chart in this crate is
+/// drawn through [`render_png`], which calls this first; call it yourself
+/// only when drawing with plotters directly.
+pub fn register_fonts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        for family in ["sans-serif", "serif", "monospace"] {
+            // The bytes are a valid TrueType file checked by a test; a
+            // failure here would only mean text is not drawn.
+            let _ = plotters::style::register_font(
+                family,
+                plotters::style::FontStyle::Normal,
+                DEJAVU_SANS,
+            );
+        }
+    });
+}
+
+/// The drawing area [`render_png`] hands to its closure.
+pub type Canvas<'a> =
+    plotters::drawing::DrawingArea<plotters::backend::BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// Draws a `width`×`height` picture with plotters on a white background and
+/// encodes it as a [`Png`]. `draw` receives the whole area; errors it returns
+/// (see [`drawing_error`]) are passed through.
+///
+/// ```
+/// use cnn_lab::display::{drawing_error, render_png};
+/// use plotters::prelude::*;
+///
+/// let png = render_png(120, 40, |area| {
+///     area.draw(&Text::new("hello", (10, 10), ("sans-serif", 16)))
+///         .map_err(drawing_error("hello picture"))
+/// })?;
+/// assert_eq!((png.width(), png.height()), (120, 40));
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn render_png(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Canvas<'_>) -> Result<()>,
+) -> Result<Png> {
+    use plotters::prelude::*;
+    if width == 0 || height == 0 {
+        return Err(Error::InvalidArgument(format!(
+            "picture size must be positive, got {width}x{height}"
+        )));
+    }
+    register_fonts();
+    let mut rgb = vec![255u8; width as usize * height as usize * 3];
+    {
+        let area = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        area.fill(&WHITE).map_err(drawing_error("background"))?;
+        draw(&area)?;
+        area.present()
+            .map_err(drawing_error("finishing the picture"))?;
+    }
+    Png::from_rgb(width, height, &rgb)
+}
+
+/// Turns a plotters error into an [`Error::InvalidArgument`] naming `what`
+/// was being drawn, for `.map_err(drawing_error("loss chart"))`.
+pub fn drawing_error<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::InvalidArgument(format!("drawing {what}: {e}"))
 }
 
 #[cfg(test)]

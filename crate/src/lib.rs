@@ -26,10 +26,17 @@ pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
 pub use cuda::cuda_if_available;
-pub use data::DataLoader;
+pub use data::{
+    data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
+    DatasetOptions, FashionMNIST, Normalize, MNIST,
+};
 pub use display::{Html, Png, Show};
 pub use error::{Error, Result};
 pub use nn::{Module, ModuleExt, NamedTensor};
+pub use utils::{
+    confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
+    pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
+};
 
 pub mod checkpoint;
 pub mod loss;

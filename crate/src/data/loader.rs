@@ -1,8 +1,4 @@
-//! Loaders (lecture: `module.data`).
-//!
-//! [`DataLoader`] batches an in-memory dataset: the whole split lives in one
-//! tensor and a batch is an `index_select` (shuffled) or a slice (in order)
-//! of it — no per-sample work, unlike torchvision's `ToTensor()` pipeline.
+//! [`DataLoader`]: batches of an in-memory dataset.
 
 use std::cell::Cell;
 
@@ -25,6 +21,7 @@ pub struct DataLoader {
     seed: u64,
     epoch: Cell<u64>,
     device: Device,
+    normalized: Option<Normalize>,
 }
 
 impl DataLoader {
@@ -53,6 +50,7 @@ impl DataLoader {
             seed: 0,
             epoch: Cell::new(0),
             device: Device::Cpu,
+            normalized: None,
         })
     }
 
@@ -82,6 +80,31 @@ impl DataLoader {
             self.device = device;
         }
         self
+    }
+
+    /// Normalize the stored images once, as torchvision's
+    /// `Normalize(mean, std)` does per sample: `(x - mean) / std`, channel
+    /// `c` (dimension 1) with `mean[c]`, `std[c]`; one value applies to all
+    /// channels. Done once on the whole split, not per batch, so it costs
+    /// nothing per epoch and gives the same values bit for bit.
+    ///
+    /// ```
+    /// use cnn_lab::{data::Normalize, DataLoader, Kind, Tensor};
+    /// let x = Tensor::ones([4, 1, 2, 2], (Kind::Float, cnn_lab::Device::Cpu));
+    /// let y = Tensor::zeros([4], (Kind::Int64, cnn_lab::Device::Cpu));
+    /// let loader = DataLoader::new(x, y, 2)?.normalize(Normalize::new([0.5], [0.25]))?;
+    /// assert_eq!(loader.images().double_value(&[0, 0, 0, 0]), 2.0);
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
+    pub fn normalize(mut self, normalize: Normalize) -> Result<Self> {
+        self.images = normalize.apply(&self.images)?;
+        self.normalized = Some(normalize);
+        Ok(self)
+    }
+
+    /// The normalization applied to the stored images, if any.
+    pub fn normalization(&self) -> Option<&Normalize> {
+        self.normalized.as_ref()
     }
 
     /// The device batches are on.
@@ -140,6 +163,76 @@ impl DataLoader {
             next: 0,
             batches: self.len(),
         }
+    }
+}
+
+/// torchvision's `transforms.Normalize(mean, std)` for images
+/// `[N, C, H, W]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalize {
+    /// Per-channel means (or one for all channels).
+    pub mean: Vec<f64>,
+    /// Per-channel standard deviations (or one for all channels).
+    pub std: Vec<f64>,
+}
+
+impl Normalize {
+    /// `Normalize(mean, std)`, e.g. `Normalize::new([0.1307], [0.3081])`.
+    pub fn new(mean: impl Into<Vec<f64>>, std: impl Into<Vec<f64>>) -> Self {
+        Normalize {
+            mean: mean.into(),
+            std: std.into(),
+        }
+    }
+
+    /// MNIST's train-set statistics, `(0.1307,), (0.3081,)`, the values
+    /// every PyTorch MNIST example uses.
+    pub fn mnist() -> Self {
+        Normalize::new([0.1307], [0.3081])
+    }
+
+    /// Fashion-MNIST's train-set statistics, `(0.2860,), (0.3530,)`.
+    pub fn fashion_mnist() -> Self {
+        Normalize::new([0.2860], [0.3530])
+    }
+
+    /// `(x - mean) / std` over dimension 1 of `images` `[N, C, …]`,
+    /// computed as torchvision does (`float32` mean and std tensors,
+    /// `sub` then `div`).
+    pub fn apply(&self, images: &Tensor) -> Result<Tensor> {
+        let size = images.size();
+        let channels = size.get(1).copied().unwrap_or(0);
+        let n = self.mean.len();
+        if n == 0 || n != self.std.len() || (n != 1 && n as i64 != channels) {
+            return Err(Error::InvalidArgument(format!(
+                "Normalize: expected as many means as stds, one or one per channel of images \
+                 {size:?} ({channels} channels), found {} means and {} stds",
+                n,
+                self.std.len()
+            )));
+        }
+        if let Some(s) = self.std.iter().find(|&&s| s == 0.0 || !s.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "Normalize: std must be finite and non-zero, found {s}"
+            )));
+        }
+        if !images.is_floating_point() {
+            return Err(Error::Shape(format!(
+                "Normalize: expected floating-point images, found {:?}",
+                images.kind()
+            )));
+        }
+        let mut shape = vec![n as i64];
+        shape.extend(std::iter::repeat_n(1, size.len().saturating_sub(2)));
+        // Stats in the images' own kind, as torchvision's `torch.as_tensor(mean, dtype=…)`.
+        let stat = |v: &[f64]| -> Result<Tensor> {
+            Ok(Tensor::from_slice(v)
+                .f_to_kind(images.kind())?
+                .f_to_device(images.device())?
+                .f_view(shape.as_slice())?)
+        };
+        let (mean, std) = (stat(&self.mean)?, stat(&self.std)?);
+        Ok(images.f_sub(&mean)?.f_div(&std)?)
     }
 }
 

@@ -1,0 +1,229 @@
+//! A grid of dataset images with labels and predictions (fastai's
+//! `show_batch`, the lecture's "look at the data" cell).
+
+use plotters::style::RGBColor;
+use tch::{Kind, Tensor};
+
+use super::grid::{min_max, render_tiles, Layout, Palette, Tile};
+use crate::display::{Png, Show};
+use crate::error::{Error, Result};
+
+/// Title colour of a correct prediction (and of plain labels).
+const OK_COLOR: RGBColor = RGBColor(20, 20, 20);
+/// Title colour of a wrong prediction.
+pub(crate) const WRONG_COLOR: RGBColor = RGBColor(210, 20, 20);
+
+/// Copies a tensor's values, flattened, to a `Vec` on the CPU (`f32` for
+/// pixels, `i64` for classes).
+pub(crate) fn to_vec<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
+    let flat = t
+        .f_to_kind(T::KIND)?
+        .f_to_device(tch::Device::Cpu)?
+        .f_reshape([-1])?;
+    Vec::<T>::try_from(&flat).map_err(|e| Error::Shape(format!("{what}: cannot read values: {e}")))
+}
+
+/// Splits `[N,1,H,W]` or `[N,H,W]` into `N` matrices scaled to `[0, 1]`:
+/// `uint8` is divided by 255, floats already in `[0, 1]` are kept, others
+/// (e.g. normalised with MNIST's mean and std) are min–max scaled per image.
+pub(crate) fn image_tiles(images: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>, usize, usize)> {
+    let size = images.size();
+    let (n, h, w) = match size.as_slice() {
+        [n, 1, h, w] | [n, h, w] => (*n as usize, *h as usize, *w as usize),
+        _ => {
+            return Err(Error::Shape(format!(
+                "{what}: expected images of shape [N, 1, H, W] or [N, H, W], got {size:?}"
+            )))
+        }
+    };
+    if n == 0 || h == 0 || w == 0 {
+        return Err(Error::Shape(format!("{what}: no pixels in shape {size:?}")));
+    }
+    let is_bytes = images.kind() == Kind::Uint8;
+    let values = to_vec::<f32>(images, what)?;
+    let tiles = values
+        .chunks(h * w)
+        .map(|img| {
+            if is_bytes {
+                img.iter().map(|v| v / 255.0).collect()
+            } else if img.iter().all(|v| (0.0..=1.0).contains(v)) {
+                img.to_vec()
+            } else {
+                min_max(img)
+            }
+        })
+        .collect();
+    Ok((tiles, h, w))
+}
+
+/// A grid of images with their labels — build it with [`show_images`], set
+/// options, and let evcxr show it (or call [`ImageGrid::render`]).
+///
+/// Titles read `5` (or the class name); with
+/// [`predictions`](ImageGrid::predictions) they read `pred 3 / true 5` on
+/// two lines, red where the prediction is wrong.
+#[derive(Debug)]
+pub struct ImageGrid {
+    images: Tensor,
+    labels: Tensor,
+    predictions: Option<Tensor>,
+    class_names: Option<Vec<String>>,
+    columns: usize,
+    scale: u32,
+    limit: usize,
+}
+
+/// Starts an [`ImageGrid`] of `images` (`[N,1,H,W]` or `[N,H,W]`; floats in
+/// `[0, 1]`, normalised floats, or `uint8`) titled by `labels` (`[N]`).
+///
+/// Defaults: 8 columns, each pixel drawn 3×3, at most 32 images.
+///
+/// ```
+/// use cnn_lab::*;
+///
+/// let images = Tensor::rand([6, 1, 28, 28], (Kind::Float, Device::Cpu));
+/// let labels = Tensor::from_slice(&[0i64, 1, 2, 3, 4, 5]);
+/// let preds = Tensor::from_slice(&[0i64, 1, 2, 3, 4, 9]);
+/// let names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+/// let png = show_images(&images, &labels)
+///     .predictions(&preds)
+///     .class_names(&names)
+///     .columns(3)
+///     .render()?;
+/// assert!(png.width() > 0);
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn show_images(images: &Tensor, labels: &Tensor) -> ImageGrid {
+    ImageGrid {
+        images: images.shallow_clone(),
+        labels: labels.shallow_clone(),
+        predictions: None,
+        class_names: None,
+        columns: 8,
+        scale: 3,
+        limit: 32,
+    }
+}
+
+impl ImageGrid {
+    /// Number of images per row.
+    pub fn columns(mut self, columns: usize) -> Self {
+        self.columns = columns.max(1);
+        self
+    }
+
+    /// Each image pixel is drawn as a `scale`×`scale` square.
+    pub fn scale(mut self, scale: u32) -> Self {
+        self.scale = scale.max(1);
+        self
+    }
+
+    /// Shows at most the first `limit` images.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
+    }
+
+    /// Titles use these names (indexed by label) instead of numbers.
+    pub fn class_names(mut self, names: &[&str]) -> Self {
+        self.class_names = Some(names.iter().map(|s| s.to_string()).collect());
+        self
+    }
+
+    /// Predicted classes, `[N]` indices or `[N, C]` scores (arg-max is taken).
+    pub fn predictions(mut self, predictions: &Tensor) -> Self {
+        self.predictions = Some(predictions.shallow_clone());
+        self
+    }
+
+    fn name(&self, class: i64) -> String {
+        match &self.class_names {
+            Some(names) if class >= 0 && (class as usize) < names.len() => {
+                names[class as usize].clone()
+            }
+            _ => class.to_string(),
+        }
+    }
+
+    /// Draws the grid.
+    pub fn render(&self) -> Result<Png> {
+        let (tiles, h, w) = image_tiles(&self.images, "show_images: images")?;
+        let labels = to_vec::<i64>(&self.labels, "show_images: labels")?;
+        if labels.len() != tiles.len() {
+            return Err(Error::Shape(format!(
+                "show_images: {} images but {} labels (shape {:?})",
+                tiles.len(),
+                labels.len(),
+                self.labels.size()
+            )));
+        }
+        let preds = match &self.predictions {
+            None => None,
+            Some(p) => {
+                let p = if p.dim() == 2 {
+                    p.f_argmax(1, false)?
+                } else {
+                    p.shallow_clone()
+                };
+                let p = to_vec::<i64>(&p, "show_images: predictions")?;
+                if p.len() != tiles.len() {
+                    return Err(Error::Shape(format!(
+                        "show_images: {} images but {} predictions",
+                        tiles.len(),
+                        p.len()
+                    )));
+                }
+                Some(p)
+            }
+        };
+        let tiles: Vec<Tile> = tiles
+            .into_iter()
+            .zip(&labels)
+            .enumerate()
+            .take(self.limit)
+            .map(|(i, (values, &label))| {
+                let title = match &preds {
+                    None => vec![(self.name(label), OK_COLOR)],
+                    Some(p) => {
+                        let color = if p[i] == label { OK_COLOR } else { WRONG_COLOR };
+                        vec![
+                            (format!("pred {}", self.name(p[i])), color),
+                            (format!("true {}", self.name(label)), color),
+                        ]
+                    }
+                };
+                Tile {
+                    values,
+                    height: h,
+                    width: w,
+                    title,
+                    annotations: None,
+                }
+            })
+            .collect();
+        render_tiles(
+            &tiles,
+            &Layout {
+                columns: self.columns,
+                cell: (w as u32 * self.scale, h as u32 * self.scale),
+                palette: Palette::Gray,
+                heading: None,
+            },
+        )
+    }
+
+    /// Called by evcxr for the last expression of a cell: shows the grid,
+    /// or the error as text.
+    pub fn evcxr_display(&self) {
+        self.show();
+    }
+}
+
+impl Show for ImageGrid {
+    fn show(&self) {
+        match self.render() {
+            Ok(png) => png.show(),
+            Err(e) => crate::display::emit("text/plain", &format!("show_images: {e}")),
+        }
+    }
+}

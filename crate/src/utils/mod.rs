@@ -1,0 +1,19 @@
+//! Pictures for the lecture (lecture: `module.utils`): training curves,
+//! image grids, feature maps, kernels, pooling and the confusion matrix.
+//!
+//! Every function draws with plotters into a [`Png`](crate::display::Png)
+//! (text in the bundled DejaVu Sans, see
+//! [`register_fonts`](crate::display::register_fonts)), which shows inline
+//! when it is a notebook cell's last expression and can be
+//! [`save`](crate::display::Png::save)d elsewhere.
+
+mod confusion;
+mod features;
+mod grid;
+mod history;
+mod images;
+
+pub use confusion::{confusion_matrix, confusion_matrix_of, ConfusionMatrix};
+pub use features::{conv_kernels, feature_maps, pooling_before_after};
+pub use history::plot_fit_result;
+pub use images::{show_images, ImageGrid};

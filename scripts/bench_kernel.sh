@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Measures what a learner waits for: a new kernel's `:dep cnn_lab` + `use`,
+# warm (after set-up) and, with --cold, from an empty build slot; and the
+# latency of a trivial cell. Through the real Jupyter kernel (jupyter_client).
+#   scripts/bench_kernel.sh [--cold] [--repeat N] [--trivial N]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/setup.sh"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+exec "$CNN_LAB_VENV/bin/python" "$here/notebooks.py" bench-kernel "$@"

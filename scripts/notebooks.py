@@ -1,0 +1,278 @@
+"""Headless Jupyter for cnn_lab: run notebooks, warm the kernel, time it.
+
+    python scripts/notebooks.py run [NOTEBOOK ...]   # default: notebooks/*.ipynb
+    python scripts/notebooks.py warm
+    python scripts/notebooks.py bench-kernel
+
+Run by scripts/run_notebooks.sh, scripts/setup.sh and scripts/bench_kernel.sh
+(which set up the environment first). Executed copies and HTML go to
+target/notebooks/.
+
+evcxr reports some failures only as text: a panic inside a cell is printed to
+stderr and the cell still counts as successful, and an `Err` returned through
+`?` is only printed to stderr — often a moment late, so Jupyter shows it under
+the *next* cell (evcxr forwards stderr on its own thread, tagged with the
+latest request). So besides the kernel's own error replies, any stderr output
+fails the run (cnn_lab writes nothing to stderr when all is well), and a
+trailing sentinel cell catches what the last cell printed late. The failure
+names the notebook and the cell.
+"""
+
+import argparse
+import base64
+import os
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNEL = "cnn_lab"
+OUT_DIR = ROOT / "target" / "notebooks"
+DEP_LINE = ':dep cnn_lab = { path = "../crate" }'
+
+# Signs of failure in a cell's stdout or rich text (stderr always fails).
+FAILURE_PATTERNS = [
+    re.compile(r"panicked at"),
+    re.compile(r"Child process terminated with status"),
+    re.compile(r"Subprocess terminated with status"),
+]
+SENTINEL = "// cnn_lab runner: catches stderr that evcxr delivers late\nlet _ = ();"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _text(value):
+    return "".join(value) if isinstance(value, list) else (value or "")
+
+
+def cell_failure(cell):
+    """The failure text found in a code cell's outputs, or None."""
+    for out in cell.get("outputs", []):
+        kind = out.get("output_type")
+        if kind == "error":
+            tb = ANSI.sub("", "\n".join(out.get("traceback", [])))
+            return f"{out.get('ename', 'Error')}: {out.get('evalue', '')}\n{tb}".strip()
+        if kind == "stream" and out.get("name") == "stderr" and _text(out.get("text")).strip():
+            return "stderr: " + _text(out.get("text")).strip()
+        if kind == "stream":
+            text = _text(out.get("text"))
+        elif kind in ("display_data", "execute_result"):
+            text = _text(out.get("data", {}).get("text/plain", ""))
+        else:
+            continue
+        for pat in FAILURE_PATTERNS:
+            if pat.search(text):
+                return text.strip()
+    return None
+
+
+def run_notebook(path, timeout):
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(SENTINEL))
+    client = NotebookClient(
+        nb,
+        kernel_name=KERNEL,
+        timeout=timeout,
+        allow_errors=True,  # we judge the outputs ourselves, below
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    started = time.monotonic()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as e:  # pragma: no cover - allow_errors=True
+        error = str(e)
+    except Exception as e:  # kernel died, timeout, ...
+        error = f"{type(e).__name__}: {e}"
+    elapsed = time.monotonic() - started
+    sentinel = nb.cells.pop()
+
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    executed = OUT_DIR / path.name
+    nbformat.write(nb, executed)
+    try:
+        from nbconvert import HTMLExporter
+
+        html, _ = HTMLExporter().from_notebook_node(nb)
+        executed.with_suffix(".html").write_text(html)
+    except Exception as e:  # HTML is a convenience; never fail the run on it
+        print(f"  (no HTML for {path.name}: {e})", file=sys.stderr)
+
+    code_cells = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    failed = None
+    for n, (index, cell) in enumerate(code_cells, start=1):
+        problem = cell_failure(cell)
+        if problem:
+            late = problem.startswith("stderr") and "panicked at" not in problem and n > 1
+            failed = (index, n, cell.source, problem, late)
+            break
+        if cell.get("execution_count") is None and cell.source.strip():
+            failed = (index, n, cell.source, error or "cell was not executed", False)
+            break
+    if failed is None and code_cells:
+        problem = cell_failure(sentinel)
+        if problem:
+            index, cell = code_cells[-1]
+            failed = (index, len(code_cells), cell.source, problem, False)
+    return elapsed, executed, failed
+
+
+def cmd_run(args):
+    paths = [Path(p).resolve() for p in args.notebooks] or sorted(
+        (ROOT / "notebooks").glob("*.ipynb")
+    )
+    if not paths:
+        print("no notebooks to run", file=sys.stderr)
+        return 1
+    status = 0
+    for path in paths:
+        print(f"running {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ...", flush=True)
+        elapsed, executed, failed = run_notebook(path, args.timeout)
+        if failed:
+            index, code_index, source, problem, late = failed
+            first = source.strip().splitlines()[0] if source.strip() else ""
+            hint = (
+                "\n(evcxr prints a `?` error late: it may belong to the code cell before)"
+                if late
+                else ""
+            )
+            print(
+                f"FAILED {path.name}: cell {index} (code cell {code_index}: {first!r})\n"
+                f"{problem}{hint}\n(executed copy: {executed})",
+                file=sys.stderr,
+                flush=True,
+            )
+            status = 1
+            if not args.keep_going:
+                break
+        else:
+            print(f"ok {path.name} in {elapsed:.1f} s -> {executed}", flush=True)
+    return status
+
+
+class Kernel:
+    """A cnn_lab kernel started through jupyter_client, as Jupyter starts it."""
+
+    def __init__(self, cwd):
+        from jupyter_client.manager import start_new_kernel
+
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(cwd))
+
+    def run(self, code, timeout=1800):
+        """Executes `code`; returns (seconds, text outputs, error or None)."""
+        started = time.monotonic()
+        msg_id = self.kc.execute(code)
+        texts, error = [], None
+        while True:
+            msg = self.kc.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                texts.append(content["text"])
+            elif kind in ("display_data", "execute_result"):
+                texts.append(content["data"].get("text/plain", ""))
+            elif kind == "error":
+                error = f"{content['ename']}: {content['evalue']}"
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        reply = self.kc.get_shell_msg(timeout=timeout)
+        if reply["content"]["status"] != "ok" and error is None:
+            error = reply["content"].get("evalue", "error")
+        return time.monotonic() - started, "".join(texts), error
+
+    def close(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+def cmd_warm(args):
+    slots = ROOT / "target" / "evcxr"
+    k = Kernel(ROOT / "notebooks")
+    try:
+        secs, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+        if err:
+            print(f"warm-up failed: {err}", file=sys.stderr)
+            return 1
+        _, slot, err = k.run('println!("{}", std::env::var("EVCXR_TMPDIR").unwrap_or_default());')
+    finally:
+        k.close()
+    if secs > 30:
+        print(f"setup: built the kernel's dependencies in {secs:.0f} s ({slot})")
+    slot = Path(slot.strip()) if slot.strip() else None
+    if slot and slot.is_dir():
+        for i in range(args.slots):
+            other = slots / f"slot-{i}"
+            if other != slot and not other.exists():
+                shutil.copytree(slot, other, symlinks=True)
+                print(f"setup: prepared kernel build slot {other.name}")
+    return 0
+
+
+def cmd_bench_kernel(args):
+    """Cold and warm `:dep`, and a trivial cell, each in a new kernel."""
+    import statistics
+
+    def one_kernel():
+        k = Kernel(ROOT / "notebooks")
+        try:
+            dep, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+            if err:
+                raise SystemExit(f"`:dep` failed: {err}")
+            trivial = [k.run("1 + 1")[0] for _ in range(args.trivial)]
+        finally:
+            k.close()
+        return dep, trivial
+
+    slots = ROOT / "target" / "evcxr"
+    results = {}
+    if args.cold:
+        # A cold slot: move slot 0 aside so the new kernel builds from scratch.
+        s0 = slots / "slot-0"
+        aside = slots / "slot-0.bench-aside"
+        if s0.exists():
+            s0.rename(aside)
+        try:
+            dep, trivial = one_kernel()
+            results["cold :dep + use (new kernel, empty build slot)"] = [dep]
+        finally:
+            shutil.rmtree(s0, ignore_errors=True)
+            if aside.exists():
+                aside.rename(s0)
+    warm, cells = [], []
+    for _ in range(args.repeat):
+        dep, trivial = one_kernel()
+        warm.append(dep)
+        cells.extend(trivial)
+    results["warm :dep + use (new kernel, after set-up)"] = warm
+    results["trivial cell `1 + 1`"] = cells
+    print(f"{'measure':52} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>3}")
+    for name, xs in results.items():
+        print(f"{name:52} {statistics.median(xs):9.2f} {min(xs):7.2f} {max(xs):7.2f} {len(xs):3}")
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="execute notebooks headless")
+    r.add_argument("notebooks", nargs="*")
+    r.add_argument("--timeout", type=int, default=int(os.environ.get("CNN_LAB_CELL_TIMEOUT", "3600")))
+    r.add_argument("--keep-going", action="store_true", help="run the rest after a failure")
+    w = sub.add_parser("warm", help="build the kernel's dependencies in a build slot")
+    w.add_argument("--slots", type=int, default=2, help="slots to prepare by copying")
+    b = sub.add_parser("bench-kernel", help="time kernel start-up")
+    b.add_argument("--repeat", type=int, default=3)
+    b.add_argument("--trivial", type=int, default=5)
+    b.add_argument("--cold", action="store_true", help="also time a cold slot (minutes)")
+    args = p.parse_args()
+    return {"run": cmd_run, "warm": cmd_warm, "bench-kernel": cmd_bench_kernel}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

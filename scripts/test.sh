@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# All tests: set-up (idempotent), then formatting and lints, then the Rust
+# test suite — unit tests, integration tests comparing against PyTorch /
+# torchvision / torchinfo in the venv, and the notebooks executed headless
+# through the real kernel (tests/notebooks.rs).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/setup.sh"
+# shellcheck source=scripts/env.sh
+source "$here/env.sh"
+cd "$CNN_LAB_ROOT"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+# One test binary at a time runs its tests on two threads; the notebook tests
+# serialise themselves (each kernel needs a warm build slot).
+cargo test --workspace --no-fail-fast "$@"
