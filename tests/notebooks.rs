@@ -93,7 +93,10 @@ fn quickstart_notebook_runs_and_shows_a_png_chart() {
     assert!(out.status.success(), "runner failed:\n{}", stderr_of(&out));
     let nb = executed_copy("00_quickstart.ipynb");
     let images = pngs(&nb);
-    assert!(!images.is_empty(), "no image/png output in the executed quickstart");
+    assert!(
+        !images.is_empty(),
+        "no image/png output in the executed quickstart"
+    );
     for (cell, w, h) in images {
         assert!(w >= 200 && h >= 100, "cell {cell}: tiny PNG {w}x{h}");
     }
@@ -101,7 +104,10 @@ fn quickstart_notebook_runs_and_shows_a_png_chart() {
         .iter()
         .map(|(_, o)| text_of(&o["text"]))
         .collect();
-    assert!(printed.contains("first loss"), "training output missing: {printed}");
+    assert!(
+        printed.contains("first loss"),
+        "training output missing: {printed}"
+    );
 }
 
 #[test]
@@ -117,7 +123,10 @@ fn runner_fails_on_a_panicking_cell_and_names_it() {
 fn runner_fails_on_an_err_returned_by_question_mark() {
     let out = run_notebooks(&[&fixture("fail_err.ipynb")]);
     let err = stderr_of(&out);
-    assert!(!out.status.success(), "a notebook returning Err passed:\n{err}");
+    assert!(
+        !out.status.success(),
+        "a notebook returning Err passed:\n{err}"
+    );
     assert!(err.contains("FAILED fail_err.ipynb"), "{err}");
     assert!(err.contains("deliberate failure"), "{err}");
 }
@@ -126,7 +135,10 @@ fn runner_fails_on_an_err_returned_by_question_mark() {
 fn runner_fails_on_a_compile_error_and_names_the_cell() {
     let out = run_notebooks(&[&fixture("fail_compile.ipynb")]);
     let err = stderr_of(&out);
-    assert!(!out.status.success(), "a notebook that does not compile passed:\n{err}");
+    assert!(
+        !out.status.success(),
+        "a notebook that does not compile passed:\n{err}"
+    );
     assert!(err.contains("FAILED fail_compile.ipynb: cell 3"), "{err}");
     assert!(err.contains("mismatched types"), "{err}");
 }
