@@ -3,7 +3,6 @@
 //! branch). `TinyCnn` mirrors `tests/python/interop_models.py::TinyCnn`.
 #![allow(dead_code)]
 
-use std::io::Read;
 use std::path::Path;
 
 use cnn_lab::{DataLoader, Kind, Module, NamedTensor, Tensor};
@@ -158,33 +157,17 @@ impl Module for TinyCnn {
     }
 }
 
-fn gunzip(path: &Path) -> Vec<u8> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(file)
-        .read_to_end(&mut out)
-        .unwrap();
-    out
-}
-
 /// The first `n` MNIST images (`[n, 1, 28, 28]`, float in [0, 1], as
 /// `ToTensor()`) and labels (int64) of the train or test split.
 pub fn mnist(train: bool, n: usize) -> (Tensor, Tensor) {
-    let raw = cnn_lab_root().join("MNIST/raw");
-    let prefix = if train { "train" } else { "t10k" };
-    let images = gunzip(&raw.join(format!("{prefix}-images-idx3-ubyte.gz")));
-    let labels = gunzip(&raw.join(format!("{prefix}-labels-idx1-ubyte.gz")));
-    let total = (labels.len() - 8).min(n);
-    let x = Tensor::from_slice(&images[16..16 + total * 784])
-        .to_kind(Kind::Float)
-        .view([total as i64, 1, 28, 28])
-        / 255.0;
-    let y = Tensor::from_slice(&labels[8..8 + total]).to_kind(Kind::Int64);
-    (x, y)
-}
-
-fn cnn_lab_root() -> std::path::PathBuf {
-    crate::common::datasets_root()
+    let ds = cnn_lab::MNIST::new(crate::common::datasets_root())
+        .train(train)
+        .download(false)
+        .load()
+        .unwrap();
+    let n = n.min(ds.len()) as i64;
+    let x = ds.data.narrow(0, 0, n).unsqueeze(1).to_kind(Kind::Float) / 255.0;
+    (x, ds.targets.narrow(0, 0, n))
 }
 
 /// A loader over the first `n` images of a split.
