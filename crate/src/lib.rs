@@ -17,7 +17,9 @@
 pub mod cuda;
 pub mod data;
 pub mod display;
+pub mod env;
 pub mod error;
+pub mod models;
 pub mod nn;
 pub mod train;
 pub mod utils;
@@ -25,13 +27,19 @@ pub mod utils;
 pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
-pub use cuda::cuda_if_available;
+pub use cuda::{cuda_if_available, cuda_is_available};
 pub use data::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
     DatasetOptions, FashionMNIST, Normalize, MNIST,
 };
 pub use display::{Html, Png, Show};
+pub use env::{device_from_env, env_or};
 pub use error::{Error, Result};
+pub use nn::{
+    conv_output_size, pool_output_size, record_forward, summary, summary_input, BatchNorm2d,
+    Conv2d, Dropout, Flatten, IntoPadding, Linear, MaxPool2d, Padding, ReLU, Repr, Sequential,
+    Size2, Summary, SummaryRow,
+};
 pub use nn::{Module, ModuleExt, NamedTensor};
 pub use utils::{
     confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,

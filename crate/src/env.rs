@@ -1,0 +1,63 @@
+//! Knobs read from the environment, so a headless run (CI,
+//! `scripts/run_notebooks.sh`) can change what a notebook does without
+//! editing it, while a learner sees the lecture's values.
+
+use std::str::FromStr;
+
+use tch::Device;
+
+use crate::cuda::cuda_if_available;
+
+/// The value of environment variable `name` parsed as `T`, or `default`
+/// when it is unset or empty. A value that does not parse is reported on
+/// stdout and the default is used (a notebook keeps running).
+///
+/// ```
+/// let epochs: usize = cnn_lab::env_or("CNN_LAB_DOC_EXAMPLE_UNSET", 1);
+/// assert_eq!(epochs, 1);
+/// ```
+pub fn env_or<T: FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse() {
+            Ok(parsed) => parsed,
+            Err(_) => {
+                println!("{name}={v:?} is not a valid value; using the default");
+                default
+            }
+        },
+        _ => default,
+    }
+}
+
+/// The device a notebook should use: `CNN_LAB_DEVICE` (`cpu`, `cuda`,
+/// `cuda:N`) when set, else [`cuda_if_available`] — the lecture's
+/// `"cuda" if torch.cuda.is_available() else "cpu"`.
+pub fn device_from_env() -> Device {
+    match std::env::var("CNN_LAB_DEVICE").as_deref().map(str::trim) {
+        Ok("cpu") => Device::Cpu,
+        Ok("cuda") if crate::cuda::cuda_is_available() => Device::Cuda(0),
+        Ok(s) if s.starts_with("cuda:") && crate::cuda::cuda_is_available() => {
+            s[5..].parse().map(Device::Cuda).unwrap_or(Device::Cuda(0))
+        }
+        Ok(other) if !other.is_empty() => {
+            println!("CNN_LAB_DEVICE={other:?}: not usable here; choosing automatically");
+            cuda_if_available()
+        }
+        _ => cuda_if_available(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_or_parses_set_values_and_falls_back_otherwise() {
+        std::env::set_var("CNN_LAB_TEST_ENV_OR", "7");
+        assert_eq!(env_or("CNN_LAB_TEST_ENV_OR", 1usize), 7);
+        std::env::set_var("CNN_LAB_TEST_ENV_OR", "seven");
+        assert_eq!(env_or("CNN_LAB_TEST_ENV_OR", 1usize), 1);
+        std::env::remove_var("CNN_LAB_TEST_ENV_OR");
+        assert_eq!(env_or("CNN_LAB_TEST_ENV_OR", 3usize), 3);
+    }
+}
