@@ -5,43 +5,22 @@ mod common;
 mod train_support;
 
 use cnn_lab::*;
-use train_support::{assert_same_outputs, interop_python, mnist_loader, TinyCnn};
+use train_support::{check_cnn_lab_to_pytorch, check_pytorch_to_cnn_lab, mnist_loader, TinyCnn};
 
 #[test]
 fn weights_saved_by_cnn_lab_load_strictly_in_pytorch_with_same_logits() {
-    let dir = common::scratch_dir("interop_rust_to_torch");
+    let _rng = train_support::rng_lock();
     manual_seed(0);
-    let model = TinyCnn::new(10, 0.0);
-    let mut optimizer = Adam::new(model.parameters(), 1e-3);
-    let loader = mnist_loader(true, 1024, 256);
-    train_one_epoch(
-        &loader,
-        &model,
-        &CrossEntropyLoss::new(),
-        &mut optimizer,
-        Device::Cpu,
-    )
-    .unwrap();
-    let weights = dir.join("rust.safetensors");
-    save_model(&model, &weights).unwrap();
-
-    let logits = dir.join("torch_logits.safetensors");
-    let out = interop_python("load", "tiny", &weights, &logits);
-    assert_same_outputs(&model, &out, &logits);
+    check_cnn_lab_to_pytorch(&TinyCnn::new(10, 0.0), "tiny");
 }
 
 #[test]
 fn pytorch_state_dict_from_save_file_loads_with_same_logits() {
-    let dir = common::scratch_dir("interop_torch_to_rust");
-    let weights = dir.join("torch.safetensors");
-    let logits = dir.join("torch_logits.safetensors");
-    let out = interop_python("train", "tiny", &weights, &logits);
     let model = TinyCnn::new(10, 0.0);
-    load_model(&model, &weights).unwrap();
+    check_pytorch_to_cnn_lab(&model, "tiny");
     // The int64 buffer crossed too: PyTorch trained 4 batches.
     assert_eq!(model.bn.num_batches_tracked.kind(), Kind::Int64);
     assert_eq!(model.bn.num_batches_tracked.int64_value(&[]), 4);
-    assert_same_outputs(&model, &out, &logits);
 }
 
 #[test]

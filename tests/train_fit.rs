@@ -8,15 +8,7 @@ mod train_support;
 use std::cell::Cell;
 
 use cnn_lab::*;
-use train_support::{mnist, mnist_loader, Lin, TinyCnn};
-
-/// `manual_seed` sets one process-wide generator and the test harness runs
-/// tests on parallel threads: tests that draw random numbers take this lock.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
-    RNG.lock().unwrap_or_else(|e| e.into_inner())
-}
+use train_support::{mnist, mnist_loader, rng_lock, Lin, TinyCnn};
 
 fn quiet() -> FitOptions {
     FitOptions::default().progress(Progress::Off)

@@ -7,6 +7,14 @@ use std::path::Path;
 
 use cnn_lab::{DataLoader, Kind, Module, NamedTensor, Tensor};
 
+/// `manual_seed` sets one process-wide generator and the test harness runs
+/// tests on parallel threads: tests that draw random numbers take this lock.
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+pub fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    RNG.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn param(shape: &[i64], fan_in: i64) -> Tensor {
     // PyTorch's default init bound for Conv2d/Linear weights and biases.
     let bound = 1.0 / (fan_in as f64).sqrt();
@@ -230,4 +238,40 @@ pub fn assert_same_outputs(model: &dyn Module, py_out: &str, py_logits: &Path) {
         keys.join(","),
         "state_dict keys and order"
     );
+}
+
+/// cnn_lab → PyTorch: trains `model` four batches (Adam 1e-3, seed set by
+/// the caller), saves it, has PyTorch's `python_model` load the file with
+/// `strict=True`, and checks both give the same outputs.
+pub fn check_cnn_lab_to_pytorch(model: &dyn Module, python_model: &str) {
+    use cnn_lab::{save_model, train_one_epoch, Adam, CrossEntropyLoss, ModuleExt};
+    let dir = crate::common::scratch_dir(&format!("interop_{python_model}_to_torch"));
+    let mut optimizer = Adam::new(model.parameters(), 1e-3);
+    let loader = mnist_loader(true, 1024, 256);
+    let loss_fn = CrossEntropyLoss::new();
+    train_one_epoch(
+        &loader,
+        model,
+        &loss_fn,
+        &mut optimizer,
+        cnn_lab::Device::Cpu,
+    )
+    .unwrap();
+    let weights = dir.join("rust.safetensors");
+    save_model(model, &weights).unwrap();
+    let logits = dir.join("torch_logits.safetensors");
+    let out = interop_python("load", python_model, &weights, &logits);
+    assert_same_outputs(model, &out, &logits);
+}
+
+/// PyTorch → cnn_lab: PyTorch trains `python_model` four batches and saves
+/// it with `safetensors.torch.save_file`; the file is loaded into `model`
+/// and both must give the same outputs.
+pub fn check_pytorch_to_cnn_lab(model: &dyn Module, python_model: &str) {
+    let dir = crate::common::scratch_dir(&format!("interop_torch_to_{python_model}"));
+    let weights = dir.join("torch.safetensors");
+    let logits = dir.join("torch_logits.safetensors");
+    let out = interop_python("train", python_model, &weights, &logits);
+    cnn_lab::load_model(model, &weights).unwrap();
+    assert_same_outputs(model, &out, &logits);
 }
