@@ -1,6 +1,7 @@
 //! The lecture's run, one epoch: `MnistCNNModel` (dropout 0.3), Adam 1e-3,
-//! batch 256, on the full MNIST via `load_mnist_dataset`. About two minutes
-//! on a 2-core CPU, so ignored by default; run it with
+//! batch 256, on the full MNIST via `load_mnist_dataset`. Minutes on a
+//! 2-core CPU (8 min measured with other jobs sharing the cores; validation
+//! accuracy 0.9829), so ignored by default; run it with
 //! `cargo test --test train_lecture_mnist -- --ignored --nocapture`.
 
 mod common;
@@ -9,7 +10,7 @@ use cnn_lab::models::MnistCNNModel;
 use cnn_lab::*;
 
 #[test]
-#[ignore = "trains one full MNIST epoch (~2 min on CPU)"]
+#[ignore = "trains one full MNIST epoch (minutes on a CPU)"]
 fn one_epoch_of_the_lecture_reaches_97_percent() {
     let dir = common::scratch_dir("lecture_one_epoch");
     let save_path = dir.join("mnist_cnn.safetensors");
