@@ -593,9 +593,15 @@ impl Module for Conv2d {
         record_forward(self, || {
             assert_valid(self);
             let (stride, dilation) = (self.stride.list(), self.dilation.list());
+            let (xs, weight) = if use_channels_last(xs) {
+                (channels_last(xs), channels_last(&self.weight))
+            } else {
+                (xs.shallow_clone(), self.weight.shallow_clone())
+            };
+            let (xs, weight) = (&xs, &weight);
             match self.padding {
                 Padding::Same => xs.conv2d_padding(
-                    &self.weight,
+                    weight,
                     self.bias.as_ref(),
                     stride,
                     "same",
@@ -603,7 +609,7 @@ impl Module for Conv2d {
                     self.groups,
                 ),
                 Padding::Valid => xs.conv2d_padding(
-                    &self.weight,
+                    weight,
                     self.bias.as_ref(),
                     stride,
                     "valid",
@@ -611,7 +617,7 @@ impl Module for Conv2d {
                     self.groups,
                 ),
                 Padding::Explicit(p) => xs.conv2d(
-                    &self.weight,
+                    weight,
                     self.bias.as_ref(),
                     stride,
                     p.list(),
@@ -676,6 +682,42 @@ impl Module for Conv2d {
         }
         conv_problem(self.kernel_size, self.stride, self.padding, self.dilation)
     }
+}
+
+/// Whether a convolution runs channels-last (NHWC strides, same shape).
+///
+/// On the CPU, oneDNN's convolutions are faster channels-last, and their
+/// output stays so: the batch norm, ReLU, dropout and max pooling after
+/// them then run their vectorised channels-last kernels instead of one
+/// plane at a time (the lecture's max pooling is 2×2 windows on 28×28
+/// planes). `Flatten` copies back to PyTorch's element order, so the
+/// results are the same numbers as in the default layout, up to float
+/// rounding. `CNN_LAB_CHANNELS_LAST=0` turns it off.
+fn use_channels_last(xs: &Tensor) -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    xs.dim() == 4
+        && xs.device() == Device::Cpu
+        && xs.kind() == Kind::Float
+        && *ENABLED
+            .get_or_init(|| std::env::var("CNN_LAB_CHANNELS_LAST").map_or(true, |v| v != "0"))
+}
+
+/// `t.contiguous(memory_format=torch.channels_last)` for a 4-D tensor.
+/// With one channel both layouts have the same strides but one: PyTorch
+/// would then keep the default layout for the output, so the channel
+/// stride is set to 1 explicitly (a view; the data is the same).
+fn channels_last(t: &Tensor) -> Tensor {
+    let size = t.size();
+    let (c, h, w) = (size[1], size[2], size[3]);
+    let strides = t.stride();
+    if strides == [h * w * c, 1, w * c, c] {
+        return t.shallow_clone();
+    }
+    if c == 1 {
+        let t = t.contiguous();
+        return t.as_strided(&size, [h * w, 1, w, 1], None);
+    }
+    t.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
 /// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,
