@@ -82,6 +82,17 @@ fi
 
 # 5. Warm build slots: build cnn_lab's dependencies once in slot 0 through
 #    the real kernel, then copy it to the other slots a second kernel takes.
+#    Skipped when nothing that goes into the build changed since the last warm-up.
+warm_stamp="$CNN_LAB_ROOT/target/evcxr/warm.stamp"
 if [ "$warm" = 1 ]; then
-  "$CNN_LAB_VENV/bin/python" "$CNN_LAB_ROOT/scripts/notebooks.py" warm
+  changed=1
+  if [ -f "$warm_stamp" ] && [ -d "$CNN_LAB_ROOT/target/evcxr/slot-0" ]; then
+    changed="$(find "$CNN_LAB_ROOT/crate/src" "$CNN_LAB_ROOT/crate/assets" "$CNN_LAB_ROOT/crate/Cargo.toml" \
+      "$CNN_LAB_ROOT/crate/build.rs" "$CNN_LAB_ROOT/Cargo.lock" "$CNN_LAB_ROOT/scripts/evcxr" \
+      -newer "$warm_stamp" -print -quit 2>/dev/null | wc -l)"
+  fi
+  if [ "$changed" != 0 ]; then
+    "$CNN_LAB_VENV/bin/python" "$CNN_LAB_ROOT/scripts/notebooks.py" warm
+    touch "$warm_stamp"
+  fi
 fi

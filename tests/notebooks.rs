@@ -142,3 +142,83 @@ fn runner_fails_on_a_compile_error_and_names_the_cell() {
     assert!(err.contains("FAILED fail_compile.ipynb: cell 3"), "{err}");
     assert!(err.contains("mismatched types"), "{err}");
 }
+
+/// All text a notebook printed (stdout streams and plain-text results).
+fn printed(nb: &Value) -> String {
+    outputs(nb)
+        .iter()
+        .map(|(_, o)| text_of(&o["text"]) + &text_of(&o["data"]["text/plain"]))
+        .collect()
+}
+
+/// The number after the last occurrence of `label` in `text`.
+fn last_figure(text: &str, label: &str) -> Option<f64> {
+    let at = text.rfind(label)? + label.len();
+    let rest = text[at..].trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+#[test]
+fn lecture_notebooks_run_in_order_train_and_reload() {
+    let dir = common::repo_root().join("notebooks");
+    let names = [
+        "mnist_cnn.ipynb",
+        "mnist_cnn_inference.ipynb",
+        "fashion_mnist_cnn.ipynb",
+    ];
+    let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let out = run_notebooks(&refs);
+    assert!(out.status.success(), "runner failed:\n{}", stderr_of(&out));
+
+    // mnist_cnn: the lecture's epoch line, a checkpoint, charts.
+    let nb = executed_copy("mnist_cnn.ipynb");
+    let text = printed(&nb);
+    assert!(text.contains("Epoch[1/"), "no epoch line:\n{text}");
+    assert!(
+        text.contains("<<<<<<<저장: 1 - 이전 : inf"),
+        "no save line:\n{text}"
+    );
+    let val_acc = last_figure(&text, "Validation Accuracy:").expect("validation accuracy printed");
+    assert!(
+        val_acc >= 0.97,
+        "mnist_cnn validation accuracy {val_acc} < 0.97"
+    );
+    assert!(
+        text.contains("Total params: 620,234"),
+        "summary missing:\n{text}"
+    );
+    assert!(
+        pngs(&nb).len() >= 6,
+        "expected the lecture's pictures, got {:?}",
+        pngs(&nb)
+    );
+
+    // The inference notebook reloads that checkpoint on the CPU.
+    let nb = executed_copy("mnist_cnn_inference.ipynb");
+    let text = printed(&nb);
+    let acc = last_figure(&text, "Accuracy:").expect("`Loss: …, Accuracy: …` printed");
+    assert!(acc >= 0.97, "reloaded model accuracy {acc} < 0.97");
+    assert!(
+        pngs(&nb).len() >= 3,
+        "predictions, confusion matrix, worst digits"
+    );
+
+    // Fashion-MNIST: harder; one epoch of this model reaches ~0.88.
+    let nb = executed_copy("fashion_mnist_cnn.ipynb");
+    let text = printed(&nb);
+    let acc = last_figure(&text, "Validation Accuracy:").expect("validation accuracy printed");
+    assert!(acc >= 0.80, "fashion validation accuracy {acc} < 0.80");
+    assert!(pngs(&nb).len() >= 4);
+}
+
+#[test]
+fn last_figure_reads_the_number_after_a_label() {
+    let text = "Validation Accuracy: 0.98410\nLoss: 0.04, Accuracy: 0.9857\n";
+    assert_eq!(last_figure(text, "Validation Accuracy:"), Some(0.9841));
+    assert_eq!(last_figure(text, "Accuracy:"), Some(0.9857));
+    assert_eq!(last_figure(text, "Missing:"), None);
+}

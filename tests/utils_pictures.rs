@@ -149,18 +149,7 @@ fn idx_head(dataset: &str, split: &str, n: usize) -> (Tensor, Tensor) {
     (x, y)
 }
 
-const FASHION: [&str; 10] = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-];
+const FASHION: [&str; 10] = cnn_lab::FashionMNIST::CLASSES;
 
 #[test]
 fn show_images_grid_has_requested_layout_and_marks_wrong_predictions_red() {

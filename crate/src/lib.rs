@@ -45,3 +45,15 @@ pub use utils::{
     confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
     pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
 };
+
+pub mod checkpoint;
+pub mod loss;
+pub mod optim;
+
+pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
+pub use optim::{Adam, Optimizer, Sgd};
+pub use train::{
+    evaluate, fit, manual_seed, test_binary_classification, test_multi_classification,
+    train_one_epoch, FitOptions, FitResult, Mode, Progress,
+};
