@@ -42,42 +42,16 @@ from torch.utils.data import DataLoader
 from torchvision import datasets
 from torchvision.transforms import ToTensor
 
+# The lecture's model and evaluation function, shared with the interop tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "python"))
+from interop_models import MnistCNNModel, test_multi_classification  # noqa: E402
+
 RAW_FILES = [
     "train-images-idx3-ubyte",
     "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte",
     "t10k-labels-idx1-ubyte",
 ]
-
-
-class MnistCNNModel(nn.Module):
-    """The lecture's model (cnn_lab::models::MnistCNNModel)."""
-
-    def __init__(self, dropout_rate):
-        super().__init__()
-
-        def block(cin, cout, pool_padding):
-            return nn.Sequential(
-                nn.Conv2d(cin, cout, kernel_size=3, stride=1, padding="same"),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(),
-                nn.Dropout(p=dropout_rate),
-                nn.MaxPool2d(kernel_size=2, stride=2, padding=pool_padding),
-            )
-
-        self.b1 = block(1, 32, 0)
-        self.b2 = block(32, 64, 0)
-        self.b3 = block(64, 128, 1)
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(in_features=128 * 4 * 4, out_features=256),
-            nn.ReLU(),
-            nn.Dropout(p=dropout_rate),
-            nn.Linear(in_features=256, out_features=10),
-        )
-
-    def forward(self, X):
-        return self.classifier(self.b3(self.b2(self.b1(X))))
 
 
 def default_data_root():
@@ -106,6 +80,11 @@ class Limited:
 
     def __init__(self, loader, limit):
         self.loader, self.limit = loader, limit
+        n = len(loader.dataset)
+        if limit is not None:
+            n = min(n, limit * loader.batch_size)
+        # What the lecture's test function divides the correct count by.
+        self.dataset = range(n)
 
     def __iter__(self):
         for i, batch in enumerate(self.loader):
@@ -116,11 +95,6 @@ class Limited:
     def __len__(self):
         n = len(self.loader)
         return n if self.limit is None else min(n, self.limit)
-
-    def num_samples(self):
-        if self.limit is None:
-            return len(self.loader.dataset)
-        return min(len(self.loader.dataset), self.limit * self.loader.batch_size)
 
 
 class Preloaded:
@@ -158,20 +132,6 @@ def train(dataloader, model, loss_fn, optimizer):
         total += loss.item()
         seen += len(y)
     return total / len(dataloader), seen
-
-
-def test_multi_classification(dataloader, model, loss_fn):
-    """The lecture's evaluation: (sum of batch mean losses / batches, correct / N)."""
-    model.eval()
-    size = dataloader.num_samples()
-    num_steps = len(dataloader)
-    test_loss, test_accuracy = 0.0, 0
-    with torch.no_grad():
-        for X, y in dataloader:
-            pred = model(X)
-            test_loss += loss_fn(pred, y).item()
-            test_accuracy += pred.argmax(axis=-1).eq(y).sum().item()
-    return test_loss / num_steps, test_accuracy / size
 
 
 def peak_rss_mb():

@@ -455,6 +455,12 @@ layer_traits!(
 /// `[out, in/groups, kh, kw]` and `bias` `[out]`, both `U(±1/sqrt(fan_in))`
 /// with `fan_in = in/groups*kh*kw` (PyTorch's default init).
 ///
+/// On the CPU it computes channels-last (oneDNN's faster layout; the layers
+/// after it then run their channels-last kernels too): the output has the
+/// usual shape and values but NHWC strides, so reshape it with `flatten` or
+/// `reshape` rather than `view`. `CNN_LAB_CHANNELS_LAST=0` in the
+/// environment keeps PyTorch's default layout.
+///
 /// ```
 /// use cnn_lab::*;
 /// let conv = Conv2d::new(1, 32, 3).stride(1).padding("same");
@@ -978,11 +984,15 @@ impl Module for Dropout {
 /// (PERF.md). Here the mask comes from a counter-based hash of each
 /// element's index keyed by two words drawn from libtorch's generator, so
 /// `manual_seed` still fixes it, and the result does not depend on the
-/// number of threads that fill it. Other devices and dtypes, and `p` of 0
-/// or 1, keep libtorch's path.
+/// number of threads that fill it. Other devices and dtypes, `p` of 0 or
+/// 1, and `CNN_LAB_FAST_DROPOUT=0` in the environment keep libtorch's path.
 fn dropout_train(xs: &Tensor, p: f64) -> Tensor {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let enabled =
+        *ENABLED.get_or_init(|| std::env::var("CNN_LAB_FAST_DROPOUT").map_or(true, |v| v != "0"));
     let n = xs.numel();
-    if xs.device() != Device::Cpu
+    if !enabled
+        || xs.device() != Device::Cpu
         || xs.kind() != Kind::Float
         || p <= 0.0
         || p >= 1.0
