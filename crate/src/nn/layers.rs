@@ -455,6 +455,12 @@ layer_traits!(
 /// `[out, in/groups, kh, kw]` and `bias` `[out]`, both `U(±1/sqrt(fan_in))`
 /// with `fan_in = in/groups*kh*kw` (PyTorch's default init).
 ///
+/// On the CPU it computes channels-last (oneDNN's faster layout; the layers
+/// after it then run their channels-last kernels too): the output has the
+/// usual shape and values but NHWC strides, so reshape it with `flatten` or
+/// `reshape` rather than `view`. `CNN_LAB_CHANNELS_LAST=0` in the
+/// environment keeps PyTorch's default layout.
+///
 /// ```
 /// use cnn_lab::*;
 /// let conv = Conv2d::new(1, 32, 3).stride(1).padding("same");
@@ -593,9 +599,15 @@ impl Module for Conv2d {
         record_forward(self, || {
             assert_valid(self);
             let (stride, dilation) = (self.stride.list(), self.dilation.list());
+            let (xs, weight) = if use_channels_last(xs) {
+                (channels_last(xs), channels_last(&self.weight))
+            } else {
+                (xs.shallow_clone(), self.weight.shallow_clone())
+            };
+            let (xs, weight) = (&xs, &weight);
             match self.padding {
                 Padding::Same => xs.conv2d_padding(
-                    &self.weight,
+                    weight,
                     self.bias.as_ref(),
                     stride,
                     "same",
@@ -603,7 +615,7 @@ impl Module for Conv2d {
                     self.groups,
                 ),
                 Padding::Valid => xs.conv2d_padding(
-                    &self.weight,
+                    weight,
                     self.bias.as_ref(),
                     stride,
                     "valid",
@@ -611,7 +623,7 @@ impl Module for Conv2d {
                     self.groups,
                 ),
                 Padding::Explicit(p) => xs.conv2d(
-                    &self.weight,
+                    weight,
                     self.bias.as_ref(),
                     stride,
                     p.list(),
@@ -676,6 +688,42 @@ impl Module for Conv2d {
         }
         conv_problem(self.kernel_size, self.stride, self.padding, self.dilation)
     }
+}
+
+/// Whether a convolution runs channels-last (NHWC strides, same shape).
+///
+/// On the CPU, oneDNN's convolutions are faster channels-last, and their
+/// output stays so: the batch norm, ReLU, dropout and max pooling after
+/// them then run their vectorised channels-last kernels instead of one
+/// plane at a time (the lecture's max pooling is 2×2 windows on 28×28
+/// planes). `Flatten` copies back to PyTorch's element order, so the
+/// results are the same numbers as in the default layout, up to float
+/// rounding. `CNN_LAB_CHANNELS_LAST=0` turns it off.
+fn use_channels_last(xs: &Tensor) -> bool {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    xs.dim() == 4
+        && xs.device() == Device::Cpu
+        && xs.kind() == Kind::Float
+        && *ENABLED
+            .get_or_init(|| std::env::var("CNN_LAB_CHANNELS_LAST").map_or(true, |v| v != "0"))
+}
+
+/// `t.contiguous(memory_format=torch.channels_last)` for a 4-D tensor.
+/// With one channel both layouts have the same strides but one: PyTorch
+/// would then keep the default layout for the output, so the channel
+/// stride is set to 1 explicitly (a view; the data is the same).
+fn channels_last(t: &Tensor) -> Tensor {
+    let size = t.size();
+    let (c, h, w) = (size[1], size[2], size[3]);
+    let strides = t.stride();
+    if strides == [h * w * c, 1, w * c, c] {
+        return t.shallow_clone();
+    }
+    if c == 1 {
+        let t = t.contiguous();
+        return t.as_strided(&size, [h * w, 1, w, 1], None);
+    }
+    t.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
 }
 
 /// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,
@@ -902,7 +950,11 @@ impl Module for Dropout {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
-            xs.dropout(self.p, train)
+            if train {
+                dropout_train(xs, self.p)
+            } else {
+                xs.shallow_clone()
+            }
         })
     }
 
@@ -922,6 +974,116 @@ impl Module for Dropout {
             )
         })
     }
+}
+
+/// Training-mode dropout: `xs * mask` with `mask` 0 (probability `p`) or
+/// `1/(1-p)`, as PyTorch's `_dropout` computes it.
+///
+/// libtorch draws its mask with `bernoulli_`, which runs on one thread and
+/// took 29–44% of a training step of the lecture's model on a 2-core CPU
+/// (PERF.md). Here the mask comes from a counter-based hash of each
+/// element's index keyed by two words drawn from libtorch's generator, so
+/// `manual_seed` still fixes it, and the result does not depend on the
+/// number of threads that fill it. Other devices and dtypes, `p` of 0 or
+/// 1, and `CNN_LAB_FAST_DROPOUT=0` in the environment keep libtorch's path.
+fn dropout_train(xs: &Tensor, p: f64) -> Tensor {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let enabled =
+        *ENABLED.get_or_init(|| std::env::var("CNN_LAB_FAST_DROPOUT").map_or(true, |v| v != "0"));
+    let n = xs.numel();
+    if !enabled
+        || xs.device() != Device::Cpu
+        || xs.kind() != Kind::Float
+        || p <= 0.0
+        || p >= 1.0
+        || n == 0
+        || n > u32::MAX as usize
+    {
+        return xs.dropout(p, true);
+    }
+    // Dense, like `xs` (channels-last stays channels-last), so filling
+    // `numel` floats from the data pointer covers the whole tensor.
+    let mask = xs.empty_like().detach();
+    let key = Tensor::randint(i64::MAX, [2], (Kind::Int64, Device::Cpu));
+    let key: Vec<i64> = Vec::try_from(&key).expect("two int64 seeds");
+    let threshold = (p * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
+    let scale = (1.0 / (1.0 - p)) as f32;
+    // SAFETY: `mask` is a fresh, dense float tensor of `n` elements that
+    // nothing else references yet.
+    let out = unsafe { std::slice::from_raw_parts_mut(mask.data_ptr() as *mut f32, n) };
+    fill_dropout_mask(
+        out,
+        [
+            key[0] as u32 ^ (key[0] >> 32) as u32,
+            key[1] as u32 ^ (key[1] >> 32) as u32,
+        ],
+        threshold,
+        scale,
+    );
+    xs * mask
+}
+
+/// Fills `out[i]` with 0 when `hash(i) < threshold`, else `scale`, on up to
+/// `tch::get_num_threads()` threads (chunks of at least 64k elements: a
+/// thread costs more than filling fewer).
+fn fill_dropout_mask(out: &mut [f32], key: [u32; 2], threshold: u32, scale: f32) {
+    const MIN_CHUNK: usize = 1 << 16;
+    let threads = (tch::get_num_threads().max(1) as usize)
+        .min(out.len().div_ceil(MIN_CHUNK))
+        .max(1);
+    let chunk = out.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let mut parts = out.chunks_mut(chunk).enumerate();
+        let first = parts.next();
+        for (i, part) in parts {
+            s.spawn(move || fill_mask_part(part, (i * chunk) as u32, key, threshold, scale));
+        }
+        if let Some((_, part)) = first {
+            fill_mask_part(part, 0, key, threshold, scale);
+        }
+    });
+}
+
+fn fill_mask_part(out: &mut [f32], start: u32, key: [u32; 2], threshold: u32, scale: f32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { fill_mask_avx2(out, start, key, threshold, scale) };
+            return;
+        }
+    }
+    fill_mask_generic(out, start, key, threshold, scale);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn fill_mask_avx2(out: &mut [f32], start: u32, key: [u32; 2], threshold: u32, scale: f32) {
+    // The same code, compiled with 8-lane 32-bit multiplies.
+    fill_mask_generic(out, start, key, threshold, scale);
+}
+
+#[inline(always)]
+fn fill_mask_generic(out: &mut [f32], start: u32, key: [u32; 2], threshold: u32, scale: f32) {
+    for (i, v) in out.iter_mut().enumerate() {
+        let h = mask_hash(start.wrapping_add(i as u32), key);
+        *v = if h < threshold { 0.0 } else { scale };
+    }
+}
+
+/// Two rounds of murmur3's 32-bit finaliser over the index, keyed: every
+/// output bit depends on every index and key bit, which is all a dropout
+/// mask needs (it is not a cryptographic generator).
+#[inline(always)]
+fn mask_hash(index: u32, key: [u32; 2]) -> u32 {
+    fn fmix(mut h: u32) -> u32 {
+        h ^= h >> 16;
+        h = h.wrapping_mul(0x85eb_ca6b);
+        h ^= h >> 13;
+        h = h.wrapping_mul(0xc2b2_ae35);
+        h ^ (h >> 16)
+    }
+    fmix(fmix(index.wrapping_mul(0x9e37_79b9) ^ key[0]) ^ key[1])
 }
 
 /// `nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1,
@@ -1261,6 +1423,46 @@ fn run_layers(layers: &[(String, &dyn Module)], xs: &Tensor, train: bool) -> Ten
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropout_mask_is_the_same_whatever_the_split_between_threads() {
+        let (key, thr) = ([12345, 678], (0.3 * 4_294_967_296.0) as u32);
+        let mut whole = vec![0f32; 300_001];
+        fill_mask_part(&mut whole, 0, key, thr, 2.0);
+        let mut split = vec![0f32; 300_001];
+        let (a, b) = split.split_at_mut(123_457);
+        fill_mask_part(a, 0, key, thr, 2.0);
+        fill_mask_part(b, 123_457, key, thr, 2.0);
+        assert_eq!(whole, split);
+        let mut threaded = vec![0f32; 300_001];
+        fill_dropout_mask(&mut threaded, key, thr, 2.0);
+        assert_eq!(whole, threaded);
+    }
+
+    #[test]
+    fn dropout_mask_drops_p_independently_and_follows_the_seed() {
+        let x = Tensor::ones([1000, 1000], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+        tch::manual_seed(7);
+        let y = dropout_train(&x, 0.3);
+        let zero = y.eq(0.0).to_kind(Kind::Float);
+        // 1e6 Bernoulli(0.3) draws: standard deviation of the mean ≈ 0.00046.
+        let frac = zero.mean(Kind::Float).double_value(&[]);
+        assert!((frac - 0.3).abs() < 0.003, "fraction zeroed {frac}");
+        // Neighbours are independent: P(both dropped) ≈ 0.09.
+        let pairs = (zero.narrow(1, 0, 999) * zero.narrow(1, 1, 999))
+            .mean(Kind::Float)
+            .double_value(&[]);
+        assert!(
+            (pairs - 0.09).abs() < 0.003,
+            "neighbours both zeroed {pairs}"
+        );
+        tch::manual_seed(7);
+        assert!(dropout_train(&x, 0.3).equal(&y), "same seed, same mask");
+        assert!(!dropout_train(&x, 0.3).equal(&y), "next call, new mask");
+        // The gradient is the mask itself, as for PyTorch's dropout.
+        y.sum(Kind::Float).backward();
+        assert!(x.grad().equal(&y.detach()));
+    }
 
     #[test]
     fn py_float_matches_python_repr() {

@@ -1,0 +1,148 @@
+//! cnn_lab's side of the lecture benchmark (`scripts/bench.sh` runs it
+//! beside `benches/pytorch_baseline.py`): MNIST through
+//! `load_mnist_dataset`, `MnistCNNModel(0.3)`, Adam 1e-3 and
+//! `CrossEntropyLoss`; per epoch what `fit` runs — `train_one_epoch`, then
+//! `test_multi_classification` over the train and the test split — each
+//! timed; then one test-set evaluation (10,000 images) and the peak RSS.
+//!
+//! ```text
+//! cargo run --release --example bench_train -- [--threads N] [--epochs E]
+//!     [--max-batches B] [--batch-size 256] [--data ROOT] [--seed S]
+//! ```
+//!
+//! `--max-batches B` limits the training pass and each re-evaluation to B
+//! batches (loaders over the first B·batch-size images); the test-set
+//! evaluation always covers the whole split. Prints the same JSON lines as
+//! the Python baseline.
+
+use std::time::Instant;
+
+use cnn_lab::models::MnistCNNModel;
+use cnn_lab::*;
+
+struct Args {
+    threads: i32,
+    epochs: usize,
+    max_batches: Option<usize>,
+    batch_size: usize,
+    data: std::path::PathBuf,
+    seed: i64,
+}
+
+fn parse_args() -> std::result::Result<Args, String> {
+    let mut a = Args {
+        threads: tch::get_num_threads(),
+        epochs: 1,
+        max_batches: None,
+        batch_size: 256,
+        data: data_root(),
+        seed: 0,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or(format!("{flag} needs a value"))?;
+        let bad = |e: std::num::ParseIntError| format!("{flag} {value}: {e}");
+        match flag.as_str() {
+            "--threads" => a.threads = value.parse().map_err(bad)?,
+            "--epochs" => a.epochs = value.parse().map_err(bad)?,
+            "--max-batches" => a.max_batches = Some(value.parse().map_err(bad)?),
+            "--batch-size" => a.batch_size = value.parse().map_err(bad)?,
+            "--seed" => a.seed = value.parse().map_err(bad)?,
+            "--data" => a.data = value.into(),
+            _ => return Err(format!("unknown option {flag}")),
+        }
+    }
+    Ok(a)
+}
+
+/// The first `max_batches` batches' worth of `loader`'s samples, same
+/// batch size and shuffling.
+fn limited(loader: DataLoader, max_batches: Option<usize>, shuffle: bool) -> Result<DataLoader> {
+    let Some(b) = max_batches else {
+        return Ok(loader);
+    };
+    let n = (b * loader.batch_size()).min(loader.num_samples()) as i64;
+    Ok(DataLoader::new(
+        loader.images().narrow(0, 0, n),
+        loader.labels().narrow(0, 0, n),
+        loader.batch_size(),
+    )?
+    .shuffle(shuffle))
+}
+
+fn peak_rss_mb() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+fn main() -> Result<()> {
+    let args = parse_args().map_err(Error::InvalidArgument)?;
+    tch::set_num_threads(args.threads);
+    tch::manual_seed(args.seed);
+    let device = Device::Cpu;
+
+    let t = Instant::now();
+    let train_full = load_mnist_dataset(&args.data, args.batch_size, true)?;
+    let test_loader = load_mnist_dataset(&args.data, args.batch_size, false)?;
+    let train_loader = limited(train_full, args.max_batches, true)?;
+    let val_loader = limited(
+        load_mnist_dataset(&args.data, args.batch_size, false)?,
+        args.max_batches,
+        false,
+    )?;
+    let load_s = t.elapsed().as_secs_f64();
+
+    let model = MnistCNNModel::new(0.3);
+    let loss_fn = CrossEntropyLoss::new();
+    let mut optimizer = Adam::new(model.parameters(), 1e-3);
+
+    let common = format!(
+        "\"impl\": \"cnn_lab\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}",
+        tch::get_num_threads(),
+        args.batch_size,
+        args.max_batches
+            .map_or("null".to_string(), |b| b.to_string())
+    );
+    let (mut rates, mut train_s, mut reeval_s, mut epoch_s) = (vec![], vec![], vec![], vec![]);
+    let mut val_acc = f64::NAN;
+    for epoch in 1..=args.epochs {
+        let t = Instant::now();
+        train_one_epoch(&train_loader, &model, &loss_fn, &mut optimizer, device)?;
+        let t_train = t.elapsed().as_secs_f64();
+        let (train_loss, train_acc) =
+            test_multi_classification(&train_loader, &model, &loss_fn, device)?;
+        let (val_loss, acc) = test_multi_classification(&val_loader, &model, &loss_fn, device)?;
+        val_acc = acc;
+        let t_epoch = t.elapsed().as_secs_f64();
+        let seen = train_loader.num_samples();
+        rates.push(seen as f64 / t_train);
+        train_s.push(t_train);
+        reeval_s.push(t_epoch - t_train);
+        epoch_s.push(t_epoch);
+        println!(
+            "{{{common}, \"kind\": \"epoch\", \"epoch\": {epoch}, \"train_images\": {seen}, \
+             \"train_pass_s\": {t_train}, \"reeval_s\": {}, \"epoch_s\": {t_epoch}, \
+             \"train_loss\": {train_loss}, \"train_acc\": {train_acc}, \"val_loss\": {val_loss}, \
+             \"val_acc\": {val_acc}}}",
+            t_epoch - t_train
+        );
+    }
+    let t = Instant::now();
+    let (test_loss, test_acc) = test_multi_classification(&test_loader, &model, &loss_fn, device)?;
+    let test_s = t.elapsed().as_secs_f64();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    println!(
+        "{{{common}, \"kind\": \"summary\", \"load_s\": {load_s}, \"train_images_per_s\": {}, \
+         \"train_pass_s\": {}, \"reeval_s\": {}, \"epoch_s\": {}, \"test_eval_s\": {test_s}, \
+         \"test_loss\": {test_loss}, \"test_acc\": {test_acc}, \"val_acc\": {val_acc}, \
+         \"peak_rss_mb\": {}}}",
+        mean(&rates),
+        mean(&train_s),
+        mean(&reeval_s),
+        mean(&epoch_s),
+        peak_rss_mb()
+    );
+    Ok(())
+}
