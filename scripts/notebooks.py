@@ -10,12 +10,13 @@ target/notebooks/.
 
 evcxr reports some failures only as text: a panic inside a cell is printed to
 stderr and the cell still counts as successful, and an `Err` returned through
-`?` is only printed to stderr — often a moment late, so Jupyter shows it under
-the *next* cell (evcxr forwards stderr on its own thread, tagged with the
-latest request). So besides the kernel's own error replies, any stderr output
-fails the run (cnn_lab writes nothing to stderr when all is well), and a
-trailing sentinel cell catches what the last cell printed late. The failure
-names the notebook and the cell.
+`?` is only printed to stderr — often a moment after the cell reports idle
+(evcxr forwards stderr on its own thread), when nbclient has stopped
+listening. So the runner keeps listening briefly after each cell (and a
+trailing sentinel cell catches anything later still), and besides the
+kernel's own error replies, any stderr output fails the run (cnn_lab writes
+nothing to stderr when all is well). The failure names the notebook and the
+cell.
 """
 
 import argparse
@@ -67,14 +68,50 @@ def cell_failure(cell):
     return None
 
 
-def run_notebook(path, timeout):
+# How long to keep listening after a cell reports idle: evcxr forwards the
+# cell's stderr on another thread, so it can arrive after the idle status;
+# nbclient would drop it (or show it under the next cell).
+GRACE_SECONDS = 0.3
+
+
+def _late_output_client():
+    """An nbclient NotebookClient that also collects a cell's late stderr."""
+    import asyncio
+
     import nbformat
     from nbclient import NotebookClient
+
+    class LateOutputClient(NotebookClient):
+        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+            result = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+            if cell.cell_type != "code":
+                return result
+            while True:
+                try:
+                    msg = await asyncio.wait_for(self.kc.get_iopub_msg(), GRACE_SECONDS)
+                except (asyncio.TimeoutError, TimeoutError):
+                    break
+                except Exception:  # channel closed, empty queue, ...
+                    break
+                if msg["msg_type"] == "stream":
+                    content = msg["content"]
+                    cell.outputs.append(
+                        nbformat.v4.new_output(
+                            "stream", name=content["name"], text=content["text"]
+                        )
+                    )
+            return result
+
+    return LateOutputClient
+
+
+def run_notebook(path, timeout):
+    import nbformat
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(SENTINEL))
-    client = NotebookClient(
+    client = _late_output_client()(
         nb,
         kernel_name=KERNEL,
         timeout=timeout,
@@ -108,17 +145,16 @@ def run_notebook(path, timeout):
     for n, (index, cell) in enumerate(code_cells, start=1):
         problem = cell_failure(cell)
         if problem:
-            late = problem.startswith("stderr") and "panicked at" not in problem and n > 1
-            failed = (index, n, cell.source, problem, late)
+            failed = (index, n, cell.source, problem)
             break
         if cell.get("execution_count") is None and cell.source.strip():
-            failed = (index, n, cell.source, error or "cell was not executed", False)
+            failed = (index, n, cell.source, error or "cell was not executed")
             break
     if failed is None and code_cells:
         problem = cell_failure(sentinel)
         if problem:
             index, cell = code_cells[-1]
-            failed = (index, len(code_cells), cell.source, problem, False)
+            failed = (index, len(code_cells), cell.source, problem)
     return elapsed, executed, failed
 
 
@@ -134,16 +170,11 @@ def cmd_run(args):
         print(f"running {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ...", flush=True)
         elapsed, executed, failed = run_notebook(path, args.timeout)
         if failed:
-            index, code_index, source, problem, late = failed
+            index, code_index, source, problem = failed
             first = source.strip().splitlines()[0] if source.strip() else ""
-            hint = (
-                "\n(evcxr prints a `?` error late: it may belong to the code cell before)"
-                if late
-                else ""
-            )
             print(
                 f"FAILED {path.name}: cell {index} (code cell {code_index}: {first!r})\n"
-                f"{problem}{hint}\n(executed copy: {executed})",
+                f"{problem}\n(executed copy: {executed})",
                 file=sys.stderr,
                 flush=True,
             )

@@ -127,7 +127,7 @@ fn runner_fails_on_an_err_returned_by_question_mark() {
         !out.status.success(),
         "a notebook returning Err passed:\n{err}"
     );
-    assert!(err.contains("FAILED fail_err.ipynb"), "{err}");
+    assert!(err.contains("FAILED fail_err.ipynb: cell 3"), "{err}");
     assert!(err.contains("deliberate failure"), "{err}");
 }
 
