@@ -19,7 +19,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::summary::{record_call, record_forward};
 use super::{header_line, repr_text, Module, NamedTensor};
-use crate::display::show_pre;
+use crate::display::{py_float, show_pre};
 use crate::error::{Error, Result};
 
 /// A 2-d size given as PyTorch accepts it: one int for both dimensions or an
@@ -326,39 +326,6 @@ fn pool_problem(kernel: Size2, stride: Size2, padding: Size2, dilation: Size2) -
                 })
             })
         })
-}
-
-/// PyTorch's `repr(float)`: shortest round-trip digits, scientific notation
-/// below 1e-4 and from 1e16 on (`1e-05`, `0.1`, `0.3`, `1.0`).
-pub(crate) fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("{:e} exponent is an int");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    if !(-4..16).contains(&exp) {
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{mantissa}e{esign}{:02}", exp.abs());
-    }
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if exp < 0 {
-        let zeros = "0".repeat((-exp - 1) as usize);
-        return format!("{sign}0.{zeros}{digits}");
-    }
-    let int_len = exp as usize + 1;
-    if digits.len() <= int_len {
-        format!("{sign}{digits}{}.0", "0".repeat(int_len - digits.len()))
-    } else {
-        format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
-    }
 }
 
 fn py_bool(b: bool) -> &'static str {
@@ -1464,24 +1431,6 @@ mod tests {
         // The gradient is the mask itself, as for PyTorch's dropout.
         y.sum(Kind::Float).backward();
         assert!(x.grad().equal(&y.detach()));
-    }
-
-    #[test]
-    fn py_float_matches_python_repr() {
-        for (x, want) in [
-            (1e-5, "1e-05"),
-            (0.1, "0.1"),
-            (0.3, "0.3"),
-            (1.0, "1.0"),
-            (0.0, "0.0"),
-            (0.0001, "0.0001"),
-            (1.5e-7, "1.5e-07"),
-            (123.25, "123.25"),
-            (1e16, "1e+16"),
-            (-2.5, "-2.5"),
-        ] {
-            assert_eq!(py_float(x), want);
-        }
     }
 
     #[test]

@@ -36,6 +36,7 @@ use progress::ProgressLine;
 
 use crate::checkpoint::save_model;
 use crate::data::DataLoader;
+use crate::display::py_float;
 use crate::error::{catch_torch, Error, Result};
 use crate::loss::{binary_pair, Loss};
 use crate::nn::ModuleExt;
@@ -414,32 +415,6 @@ fn epoch_line(epoch: usize, epochs: usize, [tl, ta, vl, va]: [f64; 4]) -> String
     )
 }
 
-/// `f64` as Python's `repr(float)` prints it (`inf`, `1.0`, `1e-05`,
-/// `0.11539805261418223`), so printed values read like the lecture's.
-pub(crate) fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let a = x.abs();
-    if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        // Rust's shortest round-trip digits, in Python's exponent style.
-        let s = format!("{x:e}");
-        let (mantissa, exp) = s.split_once('e').expect("{:e} has an exponent");
-        let exp: i32 = exp.parse().expect("integer exponent");
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    let s = format!("{x}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -451,26 +426,5 @@ mod tests {
             "Epoch[1/10] - Train loss: 0.12209 Train Accucracy: 0.98235 || \
              Validation Loss: 0.11540 Validation Accuracy: 0.98410"
         );
-    }
-
-    #[test]
-    fn py_float_matches_python_repr() {
-        // Values from Python 3.11: repr(float(v)).
-        let cases = [
-            (f64::INFINITY, "inf"),
-            (0.11539805261418223, "0.11539805261418223"),
-            (164.44112515449524, "164.44112515449524"),
-            (1.0, "1.0"),
-            (0.0, "0.0"),
-            (1e-5, "1e-05"),
-            (1.5e-5, "1.5e-05"),
-            (0.0001, "0.0001"),
-            (1e16, "1e+16"),
-            (123456789012345.0, "123456789012345.0"),
-            (-2.5e-7, "-2.5e-07"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(py_float(x), want, "{x}");
-        }
     }
 }
