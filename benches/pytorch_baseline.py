@@ -2,7 +2,7 @@
 
   .venv/bin/python benches/pytorch_baseline.py --variant dataloader|preloaded
       [--threads N] [--epochs E] [--max-batches B] [--batch-size 256]
-      [--data ROOT] [--scratch DIR] [--seed S]
+      [--data ROOT] [--scratch DIR] [--seed S] [--device cpu|cuda]
 
 `dataloader` is the lecture's code as written: torchvision `MNIST(root,
 transform=ToTensor())`, `DataLoader(batch_size=256, shuffle=True)` for
@@ -21,7 +21,9 @@ target/bench-data), never beside the originals.
 
 With `--max-batches B` the training pass and each re-evaluation stop after B
 batches (the epoch figures are then partial epochs); the test-set
-evaluation always covers all 10,000 images. Prints one JSON object per line:
+evaluation always covers all 10,000 images. With `--device cuda` the model
+is on the GPU; `dataloader` moves each batch there as the lecture does,
+`preloaded` keeps both splits on the GPU. Prints one JSON object per line:
 one per epoch (`"kind": "epoch"`) and a summary (`"kind": "summary"`) with
 train images/s, seconds per pass, test-set evaluation seconds and the
 process's peak RSS (getrusage).
@@ -68,7 +70,7 @@ def unzipped_copy(data_root, scratch):
         dst = raw / name
         if dst.exists():
             continue
-        tmp = raw / (name + ".part")
+        tmp = raw / f"{name}.{os.getpid()}.part"  # two runs at once must not share it
         with gzip.open(data_root / "MNIST" / "raw" / (name + ".gz")) as src, open(tmp, "wb") as out:
             shutil.copyfileobj(src, out)
         tmp.rename(dst)
@@ -101,16 +103,16 @@ class Preloaded:
     """The split as one float tensor [N, 1, 28, 28] in [0, 1] and labels [N];
     batches are slices (of a shuffled copy when `shuffle`)."""
 
-    def __init__(self, dataset, batch_size, shuffle):
-        self.x = dataset.data.unsqueeze(1).float().div_(255)
-        self.y = dataset.targets.clone()
+    def __init__(self, dataset, batch_size, shuffle, device="cpu"):
+        self.x = dataset.data.unsqueeze(1).float().div_(255).to(device)
+        self.y = dataset.targets.clone().to(device)
         self.dataset = self.y
         self.batch_size, self.shuffle = batch_size, shuffle
 
     def __iter__(self):
         x, y = self.x, self.y
         if self.shuffle:
-            perm = torch.randperm(len(y))
+            perm = torch.randperm(len(y), device=y.device)
             x, y = x[perm], y[perm]
         for i in range(0, len(y), self.batch_size):
             yield x[i : i + self.batch_size], y[i : i + self.batch_size]
@@ -119,11 +121,12 @@ class Preloaded:
         return (len(self.y) + self.batch_size - 1) // self.batch_size
 
 
-def train(dataloader, model, loss_fn, optimizer):
+def train(dataloader, model, loss_fn, optimizer, device="cpu"):
     """The lecture's training pass; returns (mean batch loss, images seen)."""
     model.train()
     total, seen = 0.0, 0
     for X, y in dataloader:
+        X, y = X.to(device), y.to(device)
         pred = model(X)
         loss = loss_fn(pred, y)
         optimizer.zero_grad()
@@ -149,10 +152,16 @@ def main():
     ap.add_argument("--scratch", type=Path,
                     default=Path(__file__).resolve().parent.parent / "target" / "bench-data")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    device = args.device
+    if device == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda: torch.cuda.is_available() is False")
+        torch.backends.cudnn.benchmark = True
     root = unzipped_copy(args.data, args.scratch)
 
     t0 = time.perf_counter()
@@ -162,27 +171,27 @@ def main():
         train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True)
         test_loader = DataLoader(test_set, batch_size=args.batch_size, shuffle=False)
     else:
-        train_loader = Preloaded(train_set, args.batch_size, shuffle=True)
-        test_loader = Preloaded(test_set, args.batch_size, shuffle=False)
+        train_loader = Preloaded(train_set, args.batch_size, shuffle=True, device=device)
+        test_loader = Preloaded(test_set, args.batch_size, shuffle=False, device=device)
     train_limited = Limited(train_loader, args.max_batches)
     val_limited = Limited(test_loader, args.max_batches)
     test_full = Limited(test_loader, None)
     load_s = time.perf_counter() - t0
 
-    model = MnistCNNModel(0.3)
+    model = MnistCNNModel(0.3).to(device)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     name = f"pytorch-{args.variant}"
-    common = {"impl": name, "threads": torch.get_num_threads(), "batch_size": args.batch_size,
-              "max_batches": args.max_batches}
+    common = {"impl": name, "device": device, "threads": torch.get_num_threads(),
+              "batch_size": args.batch_size, "max_batches": args.max_batches}
     rates, train_s, reeval_s, epoch_s = [], [], [], []
     for epoch in range(1, args.epochs + 1):
         t = time.perf_counter()
-        _, seen = train(train_limited, model, loss_fn, optimizer)
+        _, seen = train(train_limited, model, loss_fn, optimizer, device)
         t_train = time.perf_counter() - t
-        train_loss, train_acc = test_multi_classification(train_limited, model, loss_fn)
-        val_loss, val_acc = test_multi_classification(val_limited, model, loss_fn)
+        train_loss, train_acc = test_multi_classification(train_limited, model, loss_fn, device)
+        val_loss, val_acc = test_multi_classification(val_limited, model, loss_fn, device)
         t_epoch = time.perf_counter() - t
         rates.append(seen / t_train)
         train_s.append(t_train)
@@ -194,7 +203,7 @@ def main():
                           "val_loss": val_loss, "val_acc": val_acc}), flush=True)
 
     t = time.perf_counter()
-    test_loss, test_acc = test_multi_classification(test_full, model, loss_fn)
+    test_loss, test_acc = test_multi_classification(test_full, model, loss_fn, device)
     test_s = time.perf_counter() - t
     print(json.dumps({**common, "kind": "summary", "load_s": load_s,
                       "train_images_per_s": sum(rates) / len(rates),

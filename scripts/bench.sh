@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cnn_lab against the lecture's PyTorch, side by side on this machine:
 #   scripts/bench.sh [--threads 2[,1]] [--epochs 1] [--max-batches B] [--repeat 1]
-#                    [--batch-size 256] [--only pytorch-dataloader,pytorch-preloaded,cnn_lab]
+#                    [--batch-size 256] [--device cpu|cuda]
+#                    [--only pytorch-dataloader,pytorch-preloaded,cnn_lab]
 # Runs benches/pytorch_baseline.py (the lecture's DataLoader version and a
 # preloaded-tensor version) and crate/examples/bench_train.rs (release build)
 # in turn, rotating their order each repeat, with the same data, thread count
@@ -16,7 +17,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CNN_LAB_ROOT"
 
-threads=2 epochs=1 max_batches="" repeat=1 batch_size=256
+threads=2 epochs=1 max_batches="" repeat=1 batch_size=256 device=cpu
 only="pytorch-dataloader,pytorch-preloaded,cnn_lab"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     --max-batches) max_batches="$2"; shift 2 ;;
     --repeat) repeat="$2"; shift 2 ;;
     --batch-size) batch_size="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown option $1" >&2; exit 2 ;;
@@ -40,7 +42,7 @@ results="$out_dir/results-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 IFS=, read -r -a contenders <<< "$only"
 IFS=, read -r -a thread_counts <<< "$threads"
 
-common=(--epochs "$epochs" --batch-size "$batch_size" --data "$CNN_LAB_DATA")
+common=(--epochs "$epochs" --batch-size "$batch_size" --data "$CNN_LAB_DATA" --device "$device")
 [ -n "$max_batches" ] && common+=(--max-batches "$max_batches")
 
 run_one() { # contender threads
@@ -53,7 +55,7 @@ run_one() { # contender threads
 }
 
 echo "bench: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "bench: threads=$threads epochs=$epochs max_batches=${max_batches:-all} repeat=$repeat batch_size=$batch_size"
+echo "bench: device=$device threads=$threads epochs=$epochs max_batches=${max_batches:-all} repeat=$repeat batch_size=$batch_size"
 echo "bench: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 n=${#contenders[@]}
 for ((r = 0; r < repeat; r++)); do

@@ -8,7 +8,12 @@
 //! ```text
 //! cargo run --release --example bench_train -- [--threads N] [--epochs E]
 //!     [--max-batches B] [--batch-size 256] [--data ROOT] [--seed S]
+//!     [--device cpu|cuda]
 //! ```
+//!
+//! With `--device cuda` the datasets are moved to the GPU once (the loaders'
+//! `device`), so a batch is a slice of device memory; it fails if
+//! `cuda_if_available()` finds no GPU.
 //!
 //! `--max-batches B` limits the training pass and each re-evaluation to B
 //! batches (loaders over the first B·batch-size images); the test-set
@@ -27,6 +32,7 @@ struct Args {
     batch_size: usize,
     data: std::path::PathBuf,
     seed: i64,
+    cuda: bool,
 }
 
 fn parse_args() -> std::result::Result<Args, String> {
@@ -37,6 +43,7 @@ fn parse_args() -> std::result::Result<Args, String> {
         batch_size: 256,
         data: data_root(),
         seed: 0,
+        cuda: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +56,13 @@ fn parse_args() -> std::result::Result<Args, String> {
             "--batch-size" => a.batch_size = value.parse().map_err(bad)?,
             "--seed" => a.seed = value.parse().map_err(bad)?,
             "--data" => a.data = value.into(),
+            "--device" => {
+                a.cuda = match value.as_str() {
+                    "cpu" => false,
+                    "cuda" => true,
+                    _ => return Err(format!("--device {value}: expected cpu or cuda")),
+                }
+            }
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -81,25 +95,43 @@ fn main() -> Result<()> {
     let args = parse_args().map_err(Error::InvalidArgument)?;
     tch::set_num_threads(args.threads);
     tch::manual_seed(args.seed);
-    let device = Device::Cpu;
+    let device = if args.cuda {
+        match cuda_if_available() {
+            Device::Cpu => {
+                return Err(Error::InvalidArgument(
+                    "--device cuda: no CUDA device is visible (cuda_if_available() gave Cpu)"
+                        .into(),
+                ))
+            }
+            gpu => gpu,
+        }
+    } else {
+        Device::Cpu
+    };
+    if args.cuda {
+        tch::Cuda::cudnn_set_benchmark(true);
+    }
 
     let t = Instant::now();
     let train_full = load_mnist_dataset(&args.data, args.batch_size, true)?;
-    let test_loader = load_mnist_dataset(&args.data, args.batch_size, false)?;
-    let train_loader = limited(train_full, args.max_batches, true)?;
+    let test_loader = load_mnist_dataset(&args.data, args.batch_size, false)?.device(device);
+    let train_loader = limited(train_full, args.max_batches, true)?.device(device);
     let val_loader = limited(
         load_mnist_dataset(&args.data, args.batch_size, false)?,
         args.max_batches,
         false,
-    )?;
+    )?
+    .device(device);
     let load_s = t.elapsed().as_secs_f64();
 
     let model = MnistCNNModel::new(0.3);
+    model.to_device(device);
     let loss_fn = CrossEntropyLoss::new();
     let mut optimizer = Adam::new(model.parameters(), 1e-3);
 
     let common = format!(
-        "\"impl\": \"cnn_lab\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}",
+        "\"impl\": \"cnn_lab\", \"device\": \"{}\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}",
+        if args.cuda { "cuda" } else { "cpu" },
         tch::get_num_threads(),
         args.batch_size,
         args.max_batches
