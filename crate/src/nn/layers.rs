@@ -17,6 +17,7 @@ use std::fmt;
 
 use tch::{Device, Kind, Tensor};
 
+use super::speedups;
 use super::summary::{record_call, record_forward};
 use super::{header_line, repr_text, Module, NamedTensor};
 use crate::display::{py_float, show_pre};
@@ -422,11 +423,12 @@ layer_traits!(
 /// `[out, in/groups, kh, kw]` and `bias` `[out]`, both `U(±1/sqrt(fan_in))`
 /// with `fan_in = in/groups*kh*kw` (PyTorch's default init).
 ///
-/// With `CNN_LAB_CHANNELS_LAST=1` in the environment (opt-in, experimental)
-/// it computes channels-last on the CPU (oneDNN's faster layout; the layers
-/// after it then run their channels-last kernels too): the output has the
-/// usual shape and values but NHWC strides, so reshape it with `flatten` or
-/// `reshape` rather than `view`.
+/// In eval mode on the CPU it computes channels-last (oneDNN's faster
+/// layout; the layers after it then run their channels-last kernels too):
+/// the output has the usual shape and values but NHWC strides, so reshape it
+/// with `flatten` or `reshape` rather than `view` — as in PyTorch after
+/// `model.to(memory_format=torch.channels_last)`. `CNN_LAB_CHANNELS_LAST=0`
+/// in the environment turns this off (see [`speedups`](crate::nn::speedups)).
 ///
 /// ```
 /// use cnn_lab::*;
@@ -562,11 +564,11 @@ impl Conv2d {
 }
 
 impl Module for Conv2d {
-    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
             let (stride, dilation) = (self.stride.list(), self.dilation.list());
-            let (xs, weight) = if use_channels_last(xs) {
+            let (xs, weight) = if use_channels_last(xs, train) {
                 (channels_last(xs), channels_last(&self.weight))
             } else {
                 (xs.shallow_clone(), self.weight.shallow_clone())
@@ -665,14 +667,15 @@ impl Module for Conv2d {
 /// plane at a time (the lecture's max pooling is 2×2 windows on 28×28
 /// planes). `Flatten` copies back to PyTorch's element order, so the
 /// results are the same numbers as in the default layout, up to float
-/// rounding. Opt-in for now (`CNN_LAB_CHANNELS_LAST=1`): conv outputs then
-/// have channels-last strides, so `.view(…)` on them fails (use `reshape`).
-fn use_channels_last(xs: &Tensor) -> bool {
-    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    xs.dim() == 4
+/// rounding. Only in eval mode (`train == false`), and on unless
+/// `CNN_LAB_CHANNELS_LAST=0`: see [`speedups`] for why training keeps the
+/// default layout.
+fn use_channels_last(xs: &Tensor, train: bool) -> bool {
+    !train
+        && xs.dim() == 4
         && xs.device() == Device::Cpu
         && xs.kind() == Kind::Float
-        && *ENABLED.get_or_init(|| std::env::var("CNN_LAB_CHANNELS_LAST").is_ok_and(|v| v == "1"))
+        && speedups::enabled(speedups::CHANNELS_LAST)
 }
 
 /// `t.contiguous(memory_format=torch.channels_last)` for a 4-D tensor.
@@ -951,16 +954,11 @@ impl Module for Dropout {
 /// (PERF.md). Here the mask comes from a counter-based hash of each
 /// element's index keyed by two words drawn from libtorch's generator, so
 /// `manual_seed` still fixes it, and the result does not depend on the
-/// number of threads that fill it. Opt-in for now (`CNN_LAB_FAST_DROPOUT=1`):
-/// one-epoch validation accuracy came out 0.977 against PyTorch's 0.986 in
-/// the benchmark, not yet shown to be noise. Other devices and dtypes and
-/// `p` of 0 or 1 always keep libtorch's path.
+/// number of threads that fill it. On unless `CNN_LAB_FAST_DROPOUT=0`; other
+/// devices and dtypes and `p` of 0 or 1 always take libtorch's path.
 fn dropout_train(xs: &Tensor, p: f64) -> Tensor {
-    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    let enabled =
-        *ENABLED.get_or_init(|| std::env::var("CNN_LAB_FAST_DROPOUT").is_ok_and(|v| v == "1"));
     let n = xs.numel();
-    if !enabled
+    if !speedups::enabled(speedups::FAST_DROPOUT)
         || xs.device() != Device::Cpu
         || xs.kind() != Kind::Float
         || p <= 0.0

@@ -28,6 +28,7 @@
 //! lecture's model written as a notebook cell.
 
 mod layers;
+pub mod speedups;
 mod summary;
 
 pub use layers::{
