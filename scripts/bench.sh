@@ -33,8 +33,14 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-cargo build --release --quiet -p cnn_lab --example bench_train
-bin="$CNN_LAB_ROOT/target/release/examples/bench_train"
+# CNN_LAB_BENCH_BIN: an already built bench_train (the smoke test uses the
+# debug build that `cargo test` made) instead of building the release one.
+if [ -n "${CNN_LAB_BENCH_BIN:-}" ]; then
+  bin="$CNN_LAB_BENCH_BIN"
+else
+  cargo build --release --quiet -p cnn_lab --example bench_train
+  bin="$CNN_LAB_ROOT/target/release/examples/bench_train"
+fi
 py="$CNN_LAB_VENV/bin/python"
 out_dir="$CNN_LAB_ROOT/target/bench"
 mkdir -p "$out_dir"
