@@ -965,36 +965,33 @@ fn dropout_train(xs: &Tensor, p: f64) -> Tensor {
         || p <= 0.0
         || p >= 1.0
         || n == 0
-        || n > u32::MAX as usize
     {
         return xs.dropout(p, true);
     }
     // Dense, like `xs` (channels-last stays channels-last), so filling
     // `numel` floats from the data pointer covers the whole tensor.
     let mask = xs.empty_like().detach();
-    let key = Tensor::randint(i64::MAX, [2], (Kind::Int64, Device::Cpu));
-    let key: Vec<i64> = Vec::try_from(&key).expect("two int64 seeds");
+    // The stream's seed: two draws from libtorch's generator, each folded
+    // to 32 bits.
+    let draws = Tensor::randint(i64::MAX, [2], (Kind::Int64, Device::Cpu));
+    let fold = |i: i64| {
+        let d = draws.int64_value(&[i]) as u64;
+        (d ^ (d >> 32)) & 0xffff_ffff
+    };
+    let seed = (fold(0) << 32) | fold(1);
     let threshold = (p * 4_294_967_296.0).round().min(u32::MAX as f64) as u32;
     let scale = (1.0 / (1.0 - p)) as f32;
     // SAFETY: `mask` is a fresh, dense float tensor of `n` elements that
     // nothing else references yet.
     let out = unsafe { std::slice::from_raw_parts_mut(mask.data_ptr() as *mut f32, n) };
-    fill_dropout_mask(
-        out,
-        [
-            key[0] as u32 ^ (key[0] >> 32) as u32,
-            key[1] as u32 ^ (key[1] >> 32) as u32,
-        ],
-        threshold,
-        scale,
-    );
+    fill_dropout_mask(out, seed, threshold, scale);
     xs * mask
 }
 
 /// Fills `out[i]` with 0 when `hash(i) < threshold`, else `scale`, on up to
 /// `tch::get_num_threads()` threads (chunks of at least 64k elements: a
 /// thread costs more than filling fewer).
-fn fill_dropout_mask(out: &mut [f32], key: [u32; 2], threshold: u32, scale: f32) {
+fn fill_dropout_mask(out: &mut [f32], seed: u64, threshold: u32, scale: f32) {
     const MIN_CHUNK: usize = 1 << 16;
     let threads = (tch::get_num_threads().max(1) as usize)
         .min(out.len().div_ceil(MIN_CHUNK))
@@ -1004,38 +1001,37 @@ fn fill_dropout_mask(out: &mut [f32], key: [u32; 2], threshold: u32, scale: f32)
         let mut parts = out.chunks_mut(chunk).enumerate();
         let first = parts.next();
         for (i, part) in parts {
-            s.spawn(move || fill_mask_part(part, (i * chunk) as u32, key, threshold, scale));
+            s.spawn(move || fill_mask_part(part, (i * chunk) as u64, seed, threshold, scale));
         }
         if let Some((_, part)) = first {
-            fill_mask_part(part, 0, key, threshold, scale);
+            fill_mask_part(part, 0, seed, threshold, scale);
         }
     });
 }
 
-fn fill_mask_part(out: &mut [f32], start: u32, key: [u32; 2], threshold: u32, scale: f32) {
+fn fill_mask_part(out: &mut [f32], start: u64, seed: u64, threshold: u32, scale: f32) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx512dq") {
             // SAFETY: the CPU has AVX-512 F and DQ (DQ implies F; checked just above).
-            unsafe { fill_mask_avx512(out, start, key, threshold, scale) };
+            unsafe { fill_mask_avx512(out, start, seed, threshold, scale) };
             return;
         }
     }
-    fill_mask_generic(out, start, key, threshold, scale);
+    fill_mask_generic(out, start, seed, threshold, scale);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn fill_mask_avx512(out: &mut [f32], start: u32, key: [u32; 2], threshold: u32, scale: f32) {
+unsafe fn fill_mask_avx512(out: &mut [f32], start: u64, seed: u64, threshold: u32, scale: f32) {
     // The same code, compiled with 8-lane 64-bit multiplies.
-    fill_mask_generic(out, start, key, threshold, scale);
+    fill_mask_generic(out, start, seed, threshold, scale);
 }
 
 #[inline(always)]
-fn fill_mask_generic(out: &mut [f32], start: u32, key: [u32; 2], threshold: u32, scale: f32) {
-    let seed = (u64::from(key[0]) << 32) | u64::from(key[1]);
+fn fill_mask_generic(out: &mut [f32], start: u64, seed: u64, threshold: u32, scale: f32) {
     for (i, v) in out.iter_mut().enumerate() {
-        let h = mask_hash(u64::from(start) + i as u64, seed);
+        let h = mask_hash(start + i as u64, seed);
         *v = if h < threshold { 0.0 } else { scale };
     }
 }
@@ -1395,7 +1391,7 @@ mod tests {
 
     #[test]
     fn dropout_mask_is_the_same_whatever_the_split_between_threads() {
-        let (key, thr) = ([12345, 678], (0.3 * 4_294_967_296.0) as u32);
+        let (key, thr) = ((12345 << 32) | 678, (0.3 * 4_294_967_296.0) as u32);
         let mut whole = vec![0f32; 300_001];
         fill_mask_part(&mut whole, 0, key, thr, 2.0);
         let mut split = vec![0f32; 300_001];
