@@ -6,6 +6,8 @@ export CNN_LAB_VENV="${CNN_LAB_VENV:-$CNN_LAB_ROOT/.venv}"
 # tch finds libtorch through the venv's torch (torch-sys asks `python3`).
 export LIBTORCH_USE_PYTORCH=1
 export PATH="$CNN_LAB_VENV/bin:$HOME/.cargo/bin:$PATH"
+# This checkout's kernelspec (scripts/setup.sh writes it there).
+export JUPYTER_PATH="$CNN_LAB_ROOT/target/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 # The datasets root: the shared read-only copy when present, else data/.
 if [ -z "${CNN_LAB_DATA:-}" ]; then
   if [ -d "$CNN_LAB_ROOT/../shared/datasets/MNIST" ]; then

@@ -34,4 +34,4 @@ else
   export EVCXR_TMPDIR="$slot"
 fi
 export EVCXR_CONFIG_DIR="$CNN_LAB_ROOT/scripts/evcxr"
-exec evcxr_jupyter --control_file "$1"
+exec "$CNN_LAB_ROOT/target/kernel/evcxr_jupyter" --control_file "$1"

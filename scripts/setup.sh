@@ -3,9 +3,11 @@
 #   - the project venv (.venv) with pinned torch 2.11.0 (the libtorch tch
 #     links against), torchvision/torchinfo/safetensors for reference tests,
 #     and Jupyter's headless pieces (nbclient, nbconvert);
-#   - evcxr_jupyter 0.22.0 (cargo install --locked);
-#   - the `cnn_lab` Jupyter kernel (scripts/kernel.sh) registered in the venv
-#     (and for the user with --user-kernel, for a Jupyter started elsewhere);
+#   - the project's kernel: evcxr_jupyter 0.22.0 built from its crates.io
+#     source with scripts/kernel/kernel.patch (scripts/kernel/build.sh);
+#   - the `cnn_lab` Jupyter kernel (scripts/kernel.sh) registered for this
+#     checkout in target/jupyter (env.sh puts it on JUPYTER_PATH), and for the
+#     user with --user-kernel, for a Jupyter started elsewhere;
 #   - the datasets root ($CNN_LAB_DATA, ../shared/datasets or data/);
 #   - a warm kernel build slot, so a new kernel's `:dep cnn_lab` takes seconds.
 set -euo pipefail
@@ -13,7 +15,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$CNN_LAB_ROOT"
 
-EVCXR_VERSION=0.22.0
 user_kernel=0
 warm=1
 for arg in "$@"; do
@@ -43,11 +44,8 @@ if [ ! -x "$CNN_LAB_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$w
   source "$CNN_LAB_ROOT/scripts/env.sh"
 fi
 
-# 2. The kernel binary.
-if ! cargo install --list | grep -q "^evcxr_jupyter v$EVCXR_VERSION:"; then
-  say "installing evcxr_jupyter $EVCXR_VERSION (takes ~9 minutes on 2 cores)"
-  cargo install evcxr_jupyter --version "$EVCXR_VERSION" --locked --quiet
-fi
+# 2. The kernel binary (patched evcxr_jupyter; a no-op when already built).
+"$CNN_LAB_ROOT/scripts/kernel/build.sh"
 
 # 3. The kernelspec, written in one step with its argv (evcxr_jupyter
 #    --install would write a kernel.json without our environment).
@@ -69,7 +67,9 @@ JSON
     say "registered the cnn_lab kernel in $dir"
   fi
 }
-write_spec "$CNN_LAB_VENV/share/jupyter/kernels"
+# Per checkout, not in the venv: two checkouts sharing a venv must each get
+# their own kernel.
+write_spec "$CNN_LAB_ROOT/target/jupyter/kernels"
 if [ "$user_kernel" = 1 ]; then
   write_spec "${XDG_DATA_HOME:-$HOME/.local/share}/jupyter/kernels"
 fi
