@@ -34,6 +34,10 @@ pub enum Error {
     /// Training stopped (e.g. the loss became NaN).
     #[error("training stopped: {0}")]
     Training(String),
+    /// A loop was stopped by an interrupt (Jupyter's Stop, Ctrl-C) between
+    /// two batches; see [`crate::interrupt`].
+    #[error("interrupted {0}")]
+    Interrupted(String),
     /// An argument was out of range or otherwise unusable.
     #[error("{0}")]
     InvalidArgument(String),

@@ -19,6 +19,7 @@ pub mod data;
 pub mod display;
 pub mod env;
 pub mod error;
+pub mod interrupt;
 pub mod models;
 pub mod nn;
 pub mod train;

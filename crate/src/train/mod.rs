@@ -38,6 +38,7 @@ use crate::checkpoint::save_model;
 use crate::data::DataLoader;
 use crate::display::py_float;
 use crate::error::{catch_torch, Error, Result};
+use crate::interrupt::InterruptGuard;
 use crate::loss::{binary_pair, Loss};
 use crate::nn::ModuleExt;
 use crate::optim::Optimizer;
@@ -163,12 +164,14 @@ where
 {
     let device = options.device.unwrap_or(Device::Cpu);
     check_model_device(model, device)?;
+    let _interrupt = InterruptGuard::new();
     let start = Instant::now();
     let mut result = FitResult::default();
     let mut best = f64::INFINITY;
     let mut since_best = 0;
 
     for epoch in 1..=epochs {
+        let interrupted = |e| interrupted_in_epoch(e, epoch, epochs, best, &result, &options);
         let loss = train_pass(
             train_loader,
             model,
@@ -176,10 +179,13 @@ where
             optimizer,
             device,
             options.progress,
-        )?;
+        )
+        .map_err(interrupted)?;
         check_finite(loss, "training", epoch, epochs, &result, &options)?;
-        let (train_loss, train_acc) = evaluate(train_loader, model, loss_fn, options.mode, device)?;
-        let (val_loss, val_acc) = evaluate(val_loader, model, loss_fn, options.mode, device)?;
+        let (train_loss, train_acc) =
+            evaluate(train_loader, model, loss_fn, options.mode, device).map_err(interrupted)?;
+        let (val_loss, val_acc) =
+            evaluate(val_loader, model, loss_fn, options.mode, device).map_err(interrupted)?;
         check_finite(val_loss, "validation", epoch, epochs, &result, &options)?;
         result.train_loss.push(train_loss);
         result.train_accuracy.push(train_acc);
@@ -251,6 +257,7 @@ where
     O: Optimizer + ?Sized,
 {
     let batches = non_empty(loader, "training")?;
+    let interrupt = InterruptGuard::new();
     let mut line = ProgressLine::new(progress, batches);
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
     let mut samples = 0;
@@ -268,6 +275,13 @@ where
                 .g_add_(&loss.detach().to_kind(Kind::Double));
         })?;
         optimizer.step()?;
+        if interrupt.interrupted() {
+            line.clear();
+            return Err(Error::Interrupted(format!(
+                "in the training pass after batch {}/{batches}",
+                i + 1
+            )));
+        }
         if line.due() {
             line.show(i + 1, loss_sum.double_value(&[]) / (i + 1) as f64, samples);
         }
@@ -292,9 +306,15 @@ where
     let batches = non_empty(loader, "evaluation")?;
     check_model_device(model, device)?;
     let _guard = tch::no_grad_guard();
+    let interrupt = InterruptGuard::new();
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
     let correct = Tensor::zeros([], (Kind::Int64, device));
-    for (x, y) in loader {
+    for (i, (x, y)) in loader.iter().enumerate() {
+        if interrupt.interrupted() {
+            return Err(Error::Interrupted(format!(
+                "in an evaluation pass after batch {i}/{batches}"
+            )));
+        }
         let (x, y) = (x.to_device(device), y.to_device(device));
         catch_torch("evaluation pass", || {
             let output = model.forward_t(&x, false);
@@ -381,6 +401,32 @@ fn check_model_device<M: ModuleExt + ?Sized>(model: &M, device: Device) -> Resul
             t.tensor.device()
         ))),
     }
+}
+
+/// Adds to an [`Error::Interrupted`] from a pass which epoch it was and
+/// where the best checkpoint is; other errors pass through.
+fn interrupted_in_epoch(
+    error: Error,
+    epoch: usize,
+    epochs: usize,
+    best: f64,
+    so_far: &FitResult,
+    options: &FitOptions,
+) -> Error {
+    let Error::Interrupted(what) = error else {
+        return error;
+    };
+    let kept = match (&options.save_model_path, so_far.best_epoch) {
+        (Some(path), Some(best_epoch)) => format!(
+            "; best checkpoint (epoch {best_epoch}, val loss {}) is at {}",
+            py_float(best),
+            path.display()
+        ),
+        _ => String::new(),
+    };
+    Error::Interrupted(format!(
+        "in epoch {epoch}/{epochs}, {what}; the model keeps the weights of its last step{kept}"
+    ))
 }
 
 fn check_finite(

@@ -85,7 +85,14 @@ pub fn confusion_matrix_of(
         class_names: None,
     };
     let _guard = tch::no_grad_guard();
+    let interrupt = crate::interrupt::InterruptGuard::new();
     for (i, (x, y)) in loader.iter().enumerate() {
+        if interrupt.interrupted() {
+            return Err(Error::Interrupted(format!(
+                "in confusion_matrix_of after batch {i}/{}",
+                loader.len()
+            )));
+        }
         let context = format!("confusion_matrix_of: {} on batch {i}", model.type_name());
         let scores = catch_torch(&context, || model.forward_t(&x, false))?;
         if scores.dim() != 2 {

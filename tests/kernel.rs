@@ -1,0 +1,33 @@
+//! The project's kernel (evcxr_jupyter with scripts/kernel/kernel.patch) as
+//! Jupyter clients meet it, through jupyter_client and nbclient: errors never
+//! arrive after their cell's idle, failed cells are Jupyter errors, and an
+//! interrupt stops `fit` without losing the notebook's variables. The checks
+//! themselves are in tests/python/kernel_check.py; each prints its figures.
+
+mod common;
+
+use std::sync::Mutex;
+
+/// One kernel at a time: each takes a build slot and both cores.
+static KERNEL: Mutex<()> = Mutex::new(());
+
+fn kernel_check(args: &[&str]) {
+    let _guard = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let out = common::run_python("kernel_check.py", args);
+    println!("{out}");
+}
+
+#[test]
+fn no_error_text_arrives_after_its_cells_idle_nor_under_another_cell() {
+    kernel_check(&["stress", "--per-kind", "50"]);
+}
+
+#[test]
+fn interrupting_fit_keeps_the_variables_and_a_stuck_cell_is_killed_after_the_grace_period() {
+    kernel_check(&["interrupt"]);
+}
+
+#[test]
+fn nbclient_reports_question_mark_errors_panics_and_compile_errors_in_their_own_cells() {
+    kernel_check(&["nbclient"]);
+}

@@ -1,0 +1,313 @@
+"""The cnn_lab kernel as Jupyter clients meet it (issue 13), through
+jupyter_client and nbclient against the real kernel.
+
+    python kernel_check.py stress [--per-kind N]
+    python kernel_check.py interrupt
+    python kernel_check.py nbclient
+
+Each prints what it measured and exits non-zero on the first broken promise.
+Run by tests/kernel.rs (with the environment of scripts/env.sh).
+"""
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KERNEL = "cnn_lab"
+TAG = re.compile(r"(?:question-mark|tch-panic|eprintln)-\d+")
+DEP = f':dep cnn_lab = {{ path = "{ROOT / "crate"}" }}\nuse cnn_lab::*;'
+
+
+def fail(message):
+    print(f"FAIL: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+class Kernel:
+    """One kernel; every iopub message is kept with its arrival time."""
+
+    def __init__(self):
+        from jupyter_client.manager import start_new_kernel
+
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(ROOT / "notebooks"), startup_timeout=600)
+        self.messages = []  # (arrival, msg) in arrival order
+
+    def _pump(self, timeout):
+        msg = self.kc.get_iopub_msg(timeout=timeout)
+        self.messages.append((time.monotonic(), msg))
+        return msg
+
+    def execute(self, code, timeout=900, on_busy=None):
+        """Runs `code`; returns (reply content, messages under this request
+        up to its idle, idle time). Messages under other requests that arrive
+        meanwhile stay in self.messages for the checks."""
+        msg_id = self.kc.execute(code)
+        own = []
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                fail(f"no idle within {timeout} s for: {code[:60]!r}")
+            try:
+                msg = self._pump(min(left, 1.0))
+            except Exception:  # queue.Empty
+                if on_busy:
+                    on_busy()
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            own.append(msg)
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle_at = time.monotonic()
+                break
+        reply = self.kc.get_shell_msg(timeout=60)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = self.kc.get_shell_msg(timeout=60)
+        return reply["content"], own, msg_id, idle_at
+
+    def drain(self, seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                self._pump(max(0.01, end - time.monotonic()))
+            except Exception:
+                pass
+
+    def close(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+def outputs_text(msgs):
+    parts = []
+    for m in msgs:
+        c = m["content"]
+        if m["msg_type"] == "stream":
+            parts.append(c["text"])
+        elif m["msg_type"] == "error":
+            parts.append(f"{c['ename']}: {c['evalue']}\n" + "\n".join(c["traceback"]))
+        elif m["msg_type"] in ("display_data", "execute_result"):
+            parts.append(c["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def cmd_stress(args):
+    """Every cell's error text arrives before its idle, under its own parent."""
+    k = Kernel()
+    try:
+        reply, own, _, _ = k.execute(DEP)
+        if reply["status"] != "ok":
+            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+        kinds = {
+            "question-mark": (
+                'let r: std::result::Result<i32, String> = Err("deliberate {tag}".to_string());\nr?;',
+                "error",
+            ),
+            "tch-panic": (
+                "let _tag = \"{tag}\";\n"
+                "let a = Tensor::zeros([2, 3], (Kind::Float, Device::Cpu));\n"
+                "let b = Tensor::zeros([4, {cols}], (Kind::Float, Device::Cpu));\n"
+                "let _ = a.matmul(&b);",
+                "error",
+            ),
+            "eprintln": ('eprintln!("to stderr {tag}");', "ok"),
+        }
+        requests = []  # (kind, tag, msg_id, idle_at, reply)
+        started = time.monotonic()
+        for i in range(args.per_kind):
+            for kind, (template, want_status) in kinds.items():
+                tag = f"{kind}-{i}"
+                code = template.format(tag=tag, cols=5 + i)
+                reply, own, msg_id, idle_at = k.execute(code)
+                if reply["status"] != want_status:
+                    fail(f"{tag}: reply status {reply['status']!r}, expected {want_status!r}: {outputs_text(own)!r}")
+                requests.append((kind, tag, msg_id, idle_at, own))
+        k.drain(1.0)  # anything still on its way
+        elapsed = time.monotonic() - started
+        by_id = {r[2]: r for r in requests}
+        late, misplaced, missing = [], [], []
+        for arrival, msg in k.messages:
+            parent = msg["parent_header"].get("msg_id")
+            if msg["msg_type"] not in ("stream", "error") or parent not in by_id:
+                continue
+            kind, tag, _, idle_at, _ = by_id[parent]
+            if arrival > idle_at:
+                late.append((tag, msg["msg_type"], arrival - idle_at))
+            text = outputs_text([msg])
+            for named in TAG.findall(text):
+                if named != tag:
+                    misplaced.append((tag, named))
+        for kind, tag, _, _, own in requests:
+            text = outputs_text(own)
+            expect = {"question-mark": f"deliberate {tag}", "tch-panic": "cannot be multiplied", "eprintln": f"to stderr {tag}"}[kind]
+            if expect not in text:
+                missing.append((tag, text[:200]))
+            if kind == "tch-panic":
+                errors = [m for m in own if m["msg_type"] == "error"]
+                if not errors:
+                    missing.append((tag, "no error message"))
+                elif "Exception raised from" in outputs_text(errors) or "frame #" in outputs_text(errors):
+                    fail(f"{tag}: C++ frames in the error: {outputs_text(errors)[:400]}")
+                elif any(m["msg_type"] == "stream" and m["content"]["name"] == "stderr" for m in own):
+                    fail(f"{tag}: the panic also went to stderr: {outputs_text(own)[:400]}")
+        print(f"stress: {len(requests)} cells ({args.per_kind} of each of {', '.join(kinds)}) in {elapsed:.1f} s")
+        print(f"stress: stream/error messages after their cell's idle: {len(late)}")
+        print(f"stress: messages naming another cell: {len(misplaced)}; cells missing their text: {len(missing)}")
+        if late:
+            fail(f"late messages: {late[:5]}")
+        if misplaced:
+            fail(f"misplaced messages: {misplaced[:5]}")
+        if missing:
+            fail(f"cells without their text: {missing[:5]}")
+    finally:
+        k.close()
+
+
+def cmd_interrupt(args):
+    """Stop during fit keeps every variable; a stuck cell is killed after the grace period."""
+    k = Kernel()
+    try:
+        reply, own, _, _ = k.execute(DEP)
+        if reply["status"] != "ok":
+            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+        setup = """use cnn_lab::models::MnistCNNModel;
+let marker = 42usize;
+let data = data_root();
+let train_loader = load_mnist_dataset(&data, 256, true)?;
+let test_loader = load_mnist_dataset(&data, 256, false)?;
+let model = MnistCNNModel::new(0.3);
+let loss_fn = CrossEntropyLoss::new();
+let mut optimizer = Adam::new(model.parameters(), 1e-3);
+let before: f64 = model.parameters()[0].abs().sum(Kind::Double).double_value(&[]);"""
+        reply, own, _, _ = k.execute(setup)
+        if reply["status"] != "ok":
+            fail(f"set-up cell failed: {outputs_text(own)}")
+        fit_cell = """let result = fit(&train_loader, &test_loader, &model, &loss_fn, &mut optimizer, 5,
+    FitOptions::default().save_model_path("../target/kernel_check/interrupted.safetensors"))?;"""
+        sent = {}
+
+        def interrupt_once():
+            if "at" not in sent and time.monotonic() - sent["start"] > args.after:
+                k.km.interrupt_kernel()
+                sent["at"] = time.monotonic()
+
+        sent["start"] = time.monotonic()
+        reply, own, _, idle_at = k.execute(fit_cell, on_busy=interrupt_once)
+        if "at" not in sent:
+            fail(f"fit ended before the interrupt was sent: {outputs_text(own)[-400:]}")
+        stop_s = idle_at - sent["at"]
+        text = outputs_text(own)
+        print(f"interrupt: fit cell ended {stop_s:.2f} s after the interrupt, reply {reply['status']}")
+        print("interrupt: its last output: " + text.strip().splitlines()[-1][:200] if text.strip() else "(none)")
+        if reply["status"] != "error" or "interrupted" not in text:
+            fail(f"expected an 'interrupted …' error, got {reply['status']}: {text[-600:]}")
+        if stop_s > 5:
+            fail(f"the fit cell took {stop_s:.1f} s to stop")
+        reply, own, _, _ = k.execute(
+            'let after: f64 = model.parameters()[0].abs().sum(Kind::Double).double_value(&[]);\n'
+            'println!("marker {marker} params {} changed {}", model.parameters().len(), after != before);\n'
+            'let (loss, acc) = test_multi_classification(&test_loader, &model, &loss_fn, Device::Cpu)?;\n'
+            'println!("after interrupt: Loss: {loss}, Accuracy: {acc}");'
+        )
+        text = outputs_text(own)
+        print("interrupt: next cell: " + " | ".join(text.strip().splitlines()))
+        if reply["status"] != "ok" or "marker 42" not in text or "changed true" not in text:
+            fail(f"variables lost or model untrained after the interrupt: {text}")
+        # A cell that never reaches a safe point is killed after the grace period.
+        sent.clear()
+        sent["start"] = time.monotonic()
+        args.after = 2.0
+        reply, own, _, idle_at = k.execute("loop { std::hint::spin_loop(); }", on_busy=interrupt_once, timeout=120)
+        kill_s = idle_at - sent["at"]
+        text = outputs_text(own)
+        print(f"interrupt: `loop {{}}` cell ended {kill_s:.2f} s after the interrupt: {text.strip()[:160]}")
+        if reply["status"] != "error" or kill_s > 15:
+            fail(f"stuck cell not stopped: {reply['status']} after {kill_s:.1f} s: {text}")
+        reply, own, _, _ = k.execute("1 + 1")
+        if reply["status"] != "ok" or "2" not in outputs_text(own):
+            fail(f"kernel does not answer after the kill: {outputs_text(own)}")
+        print("interrupt: the kernel answers afterwards")
+    finally:
+        k.close()
+
+
+def cmd_nbclient(args):
+    """nbclient sees errors as errors, in their own cells; allow_errors=False stops at the first."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    cells = [
+        DEP,
+        'let r: std::result::Result<(), String> = Err("deliberate error".to_string());\nr?;',
+        "let a = Tensor::zeros([2, 3], (Kind::Float, Device::Cpu));\nlet _ = a.matmul(&Tensor::zeros([4, 5], (Kind::Float, Device::Cpu)));",
+        'let n: i32 = "not a number";',
+        'println!("after the errors");',
+    ]
+
+    def notebook():
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        return nb
+
+    nb = notebook()
+    NotebookClient(nb, kernel_name=KERNEL, timeout=600, allow_errors=True,
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    counts = [c.get("execution_count") for c in nb.cells]
+    print(f"nbclient: execution counts {counts}")
+    if counts[0] != 1:
+        fail(f"the first cell's execution count is {counts[0]}, not 1")
+    expect = {1: "deliberate error", 2: "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)", 3: "mismatched types"}
+    for i, cell in enumerate(nb.cells):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        streams = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        if i in expect:
+            if len(errors) != 1:
+                fail(f"cell {i}: {len(errors)} error outputs: {cell.outputs}")
+            e = errors[0]
+            shown = e.evalue + "\n" + "\n".join(e.traceback)
+            print(f"nbclient: cell {i}: {e.ename}: {e.evalue[:100]}")
+            if expect[i] not in shown:
+                fail(f"cell {i}: {expect[i]!r} not in the error: {shown}")
+            if "Exception raised from" in shown or "frame #" in shown or "stack backtrace" in shown:
+                fail(f"cell {i}: backtrace in the error: {shown}")
+            if "panicked at" in streams:
+                fail(f"cell {i}: the panic also printed: {streams}")
+        elif errors:
+            fail(f"cell {i}: unexpected error {errors[0].evalue}")
+    tb = "\n".join(nb.cells[2].outputs[-1].traceback)
+    if "in this cell, line 2" not in tb:
+        fail(f"the panic does not say where in the cell: {tb}")
+
+    nb = notebook()
+    try:
+        NotebookClient(nb, kernel_name=KERNEL, timeout=600,
+                       resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+        fail("allow_errors=False ran through a failing notebook")
+    except CellExecutionError as e:
+        executed = [i for i, c in enumerate(nb.cells) if c.get("execution_count")]
+        print(f"nbclient: allow_errors=False stopped with {type(e).__name__}; executed cells {executed}")
+        if executed != [0, 1]:
+            fail(f"expected to stop at cell 1, executed {executed}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("stress")
+    p.add_argument("--per-kind", type=int, default=50)
+    p.set_defaults(func=cmd_stress)
+    p = sub.add_parser("interrupt")
+    p.add_argument("--after", type=float, default=15.0)
+    p.set_defaults(func=cmd_interrupt)
+    p = sub.add_parser("nbclient")
+    p.set_defaults(func=cmd_nbclient)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
