@@ -16,10 +16,14 @@ source "$here/../env.sh"
 VERSION=0.22.0
 cache="${CNN_LAB_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cnn_lab/kernel}"
 patch_file="$here/kernel.patch"
-key="$(cat "$patch_file" "$here/build.sh" "$here/fetch/Cargo.lock" | sha256sum | cut -c1-16)"
+key="$(cat "$patch_file" "$here/fetch/Cargo.lock" | sha256sum | cut -c1-16)"
 bin="$cache/bin/evcxr_jupyter-$key"
 link="$CNN_LAB_ROOT/target/kernel/evcxr_jupyter"
 
+mkdir -p "$cache"
+# One build at a time per machine (checkouts share the cache).
+exec 8>"$cache/.lock"
+flock 8
 if [ ! -x "$bin" ]; then
   echo "setup: building the cnn_lab kernel (evcxr_jupyter $VERSION + kernel.patch; ~9 minutes the first time on 2 cores)"
   # 1. Sources through cargo, checksums checked against fetch/Cargo.lock.
@@ -55,8 +59,6 @@ evcxr = { path = "evcxr" }
 [profile.release]
 debug = false
 TOML
-  # The packaged crates are workspaces' members upstream; drop their own
-  # [workspace] tables if any, and their tests' dev-dependencies don't matter.
   CARGO_TARGET_DIR="$cache/target" cargo build --release --quiet \
     --manifest-path "$src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter
   mkdir -p "$cache/bin"
