@@ -10,6 +10,7 @@ Run by tests/kernel.rs (with the environment of scripts/env.sh).
 """
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -295,6 +296,8 @@ def cmd_nbclient(args):
 
 
 def main():
+    # The checks are of what a learner sees by default: no backtraces.
+    os.environ.pop("RUST_BACKTRACE", None)
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("stress")
