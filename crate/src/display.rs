@@ -65,6 +65,94 @@ pub fn in_evcxr() -> bool {
     std::env::var_os("EVCXR_IS_RUNTIME").is_some()
 }
 
+/// True when the kernel can replace an output in place: the project's
+/// kernel (scripts/kernel/kernel.patch) sets `EVCXR_DISPLAY_UPDATES=1` and
+/// understands the blocks [`DisplayHandle`] writes. A plain evcxr does not.
+pub fn display_updates_supported() -> bool {
+    std::env::var("EVCXR_DISPLAY_UPDATES").is_ok_and(|v| v == "1")
+}
+
+/// An output that is shown once and then replaced in place — Jupyter's
+/// `display(obj, display_id=True)` and `handle.update(obj)`, as tqdm's bar
+/// and d2l's `Animator` use it.
+///
+/// The project's kernel turns the blocks
+///
+/// ```text
+/// EVCXR_BEGIN_DISPLAY <id> <mime>        EVCXR_BEGIN_UPDATE <id> <mime>
+/// <payload>                              <payload>
+/// EVCXR_END_CONTENT                      EVCXR_END_CONTENT
+/// ```
+///
+/// into `display_data` and `update_display_data` messages with
+/// `transient.display_id = <id>`, in order with the cell's printed lines.
+/// Where that is not supported ([`display_updates_supported`] is false) the
+/// handle writes nothing: callers keep a plain fallback (a printed line, a
+/// picture at the end).
+#[derive(Debug)]
+pub struct DisplayHandle {
+    id: String,
+    shown: bool,
+}
+
+impl DisplayHandle {
+    /// A handle with a new id; nothing is shown until [`DisplayHandle::show`].
+    pub fn new() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        // Unique across cells (each cell's library has its own counter) and kernels.
+        DisplayHandle {
+            id: format!("cnn_lab-{}-{nanos:x}-{n}", std::process::id()),
+            shown: false,
+        }
+    }
+
+    /// The display id Jupyter sees.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Shows `payload` (`mime` as in [`emit`]) the first time, and replaces
+    /// what this handle showed on later calls. Returns false (and writes
+    /// nothing) where in-place updates are not supported.
+    pub fn show(&mut self, mime: &str, payload: &str) -> bool {
+        if !display_updates_supported() {
+            return false;
+        }
+        let kind = if self.shown { "UPDATE" } else { "DISPLAY" };
+        let block = format!(
+            "EVCXR_BEGIN_{kind} {} {mime}\n{payload}\nEVCXR_END_CONTENT\n",
+            self.id
+        );
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if out
+            .write_all(block.as_bytes())
+            .and_then(|_| out.flush())
+            .is_ok()
+        {
+            self.shown = true;
+        }
+        true
+    }
+
+    /// Whether something has been shown through this handle.
+    pub fn is_shown(&self) -> bool {
+        self.shown
+    }
+}
+
+impl Default for DisplayHandle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Something that can show itself in a notebook.
 ///
 /// Types implement [`Show::show`]; evcxr finds the inherent

@@ -33,7 +33,7 @@ pub use data::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
     DatasetOptions, FashionMNIST, Normalize, MNIST,
 };
-pub use display::{Html, Png, Show};
+pub use display::{DisplayHandle, Html, Png, Show};
 pub use env::{device_from_env, env_or};
 pub use error::{Error, Result};
 pub use nn::{

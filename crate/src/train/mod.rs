@@ -36,12 +36,13 @@ use progress::ProgressLine;
 
 use crate::checkpoint::save_model;
 use crate::data::DataLoader;
-use crate::display::py_float;
+use crate::display::{display_updates_supported, py_float, DisplayHandle};
 use crate::error::{catch_torch, Error, Result};
 use crate::interrupt::InterruptGuard;
 use crate::loss::{binary_pair, Loss};
 use crate::nn::ModuleExt;
 use crate::optim::Optimizer;
+use crate::utils::plot_fit_result;
 
 /// The kind of classification, which decides how accuracy is counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,6 +67,7 @@ pub struct FitOptions {
     mode: Mode,
     patience: Option<usize>,
     progress: Progress,
+    live_plot: Option<bool>,
 }
 
 impl FitOptions {
@@ -99,6 +101,16 @@ impl FitOptions {
     /// Whether to show the live progress line within an epoch.
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
+        self
+    }
+
+    /// Whether to redraw the loss and accuracy chart (the picture
+    /// [`crate::plot_fit_result`] draws) in place after every epoch, as
+    /// d2l's `Animator` does. Default: on where the notebook can replace an
+    /// output in place (the project's kernel), which costs one small PNG per
+    /// epoch; elsewhere there is nothing to redraw and it stays off.
+    pub fn live_plot(mut self, on: bool) -> Self {
+        self.live_plot = Some(on);
         self
     }
 }
@@ -165,6 +177,10 @@ where
     let device = options.device.unwrap_or(Device::Cpu);
     check_model_device(model, device)?;
     let _interrupt = InterruptGuard::new();
+    let mut live_plot = options
+        .live_plot
+        .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported())
+        .then(DisplayHandle::new);
     let start = Instant::now();
     let mut result = FitResult::default();
     let mut best = f64::INFINITY;
@@ -179,6 +195,7 @@ where
             optimizer,
             device,
             options.progress,
+            &format!("Epoch[{epoch}/{epochs}]"),
         )
         .map_err(interrupted)?;
         check_finite(loss, "training", epoch, epochs, &result, &options)?;
@@ -195,6 +212,18 @@ where
             "{}",
             epoch_line(epoch, epochs, [train_loss, train_acc, val_loss, val_acc])
         );
+        if let Some(handle) = &mut live_plot {
+            // A picture that fails to draw must not stop training;
+            // plot_fit_result reports it when called at the end.
+            if let Ok(png) = plot_fit_result(
+                &result.train_loss,
+                &result.train_accuracy,
+                &result.val_loss,
+                &result.val_accuracy,
+            ) {
+                handle.show("image/png", &png.base64());
+            }
+        }
 
         if val_loss < best {
             if let Some(path) = &options.save_model_path {
@@ -240,7 +269,15 @@ where
     O: Optimizer + ?Sized,
 {
     check_model_device(model, device)?;
-    train_pass(loader, model, loss_fn, optimizer, device, Progress::Auto)
+    train_pass(
+        loader,
+        model,
+        loss_fn,
+        optimizer,
+        device,
+        Progress::Auto,
+        "",
+    )
 }
 
 fn train_pass<M, L, O>(
@@ -250,6 +287,7 @@ fn train_pass<M, L, O>(
     optimizer: &mut O,
     device: Device,
     progress: Progress,
+    label: &str,
 ) -> Result<f64>
 where
     M: ModuleExt + ?Sized,
@@ -258,7 +296,7 @@ where
 {
     let batches = non_empty(loader, "training")?;
     let interrupt = InterruptGuard::new();
-    let mut line = ProgressLine::new(progress, batches);
+    let mut line = ProgressLine::new(progress, batches, label);
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
     let mut samples = 0;
     for (i, (x, y)) in loader.iter().enumerate() {
@@ -286,8 +324,9 @@ where
             line.show(i + 1, loss_sum.double_value(&[]) / (i + 1) as f64, samples);
         }
     }
-    line.clear();
-    Ok(loss_sum.double_value(&[]) / batches as f64)
+    let loss = loss_sum.double_value(&[]) / batches as f64;
+    line.finish(loss, samples);
+    Ok(loss)
 }
 
 /// Loss and accuracy of `model` over `loader` in eval mode, without
