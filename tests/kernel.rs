@@ -31,3 +31,8 @@ fn interrupting_fit_keeps_the_variables_and_a_stuck_cell_is_killed_after_the_gra
 fn nbclient_reports_question_mark_errors_panics_and_compile_errors_in_their_own_cells() {
     kernel_check(&["nbclient"]);
 }
+
+#[test]
+fn fit_shows_one_progress_output_and_one_chart_updated_in_place_before_idle() {
+    kernel_check(&["live"]);
+}

@@ -4,6 +4,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py stress [--per-kind N]
     python kernel_check.py interrupt
     python kernel_check.py nbclient
+    python kernel_check.py live
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -235,6 +236,65 @@ let before: f64 = model.parameters()[0].abs().sum(Kind::Double).double_value(&[]
         k.close()
 
 
+def cmd_live(args):
+    """fit's progress and chart update in place, before the cell's idle."""
+    k = Kernel()
+    try:
+        reply, own, _, _ = k.execute(DEP)
+        if reply["status"] != "ok":
+            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+        code = """use cnn_lab::models::MnistCNNModel;
+manual_seed(0);
+let full = load_mnist_dataset(&data_root(), 256, true)?;
+let train_loader = DataLoader::new(full.images().narrow(0, 0, 4096), full.labels().narrow(0, 0, 4096), 256)?;
+let test_full = load_mnist_dataset(&data_root(), 256, false)?;
+let test_loader = DataLoader::new(test_full.images().narrow(0, 0, 1024), test_full.labels().narrow(0, 0, 1024), 256)?;
+let model = MnistCNNModel::new(0.3);
+let mut optimizer = Adam::new(model.parameters(), 1e-3);
+let result = fit(&train_loader, &test_loader, &model, &CrossEntropyLoss::new(), &mut optimizer, 2, FitOptions::default())?;"""
+        reply, own, msg_id, idle_at = k.execute(code)
+        text = outputs_text([m for m in own if m["msg_type"] == "stream"])
+        if reply["status"] != "ok":
+            fail(f"fit cell failed: {outputs_text(own)[-800:]}")
+        displays = {}  # id -> [(msg_type, mime)]
+        for m in own:
+            if m["msg_type"] in ("display_data", "update_display_data"):
+                did = m["content"].get("transient", {}).get("display_id")
+                if not did:
+                    fail(f"{m['msg_type']} without a display_id")
+                displays.setdefault(did, []).append((m["msg_type"], next(iter(m["content"]["data"]))))
+        late = [m for t, m in k.messages if m["parent_header"].get("msg_id") == msg_id and t > idle_at]
+        progress = {d: v for d, v in displays.items() if v[0][1] == "text/plain"}
+        charts = {d: v for d, v in displays.items() if v[0][1] == "image/png"}
+        for d, v in displays.items():
+            print(f"live: display {d}: {v[0][1]}, {v[0][0]} then {sum(1 for x in v if x[0] == 'update_display_data')} updates")
+        if late:
+            fail(f"{len(late)} messages after the idle")
+        if len(progress) != 1:
+            fail(f"expected one progress display, got {len(progress)}: {displays}")
+        (pid, pv), = progress.items()
+        if pv[0][0] != "display_data" or sum(1 for x in pv if x[0] == "update_display_data") < 3:
+            fail(f"progress display not shown once and updated several times: {pv}")
+        if len(charts) != 1:
+            fail(f"expected one live chart, got {len(charts)}")
+        (cid, cv), = charts.items()
+        if [x[0] for x in cv] != ["display_data", "update_display_data"]:
+            fail(f"the chart should be shown after epoch 1 and updated after epoch 2: {cv}")
+        last_progress = [m for m in own if m["msg_type"] in ("display_data", "update_display_data")
+                         and m["content"]["transient"]["display_id"] == pid][-1]["content"]["data"]["text/plain"]
+        print(f"live: final progress line: {last_progress}")
+        if not last_progress.startswith("Epoch[2/2] batch 16/16 - loss: "):
+            fail(f"final progress line: {last_progress!r}")
+        lines = [l for l in text.splitlines() if l.startswith("Epoch[")]
+        print("live: lecture lines: " + " | ".join(lines))
+        if len(lines) != 2 or not all(re.match(r"Epoch\[\d/2\] - Train loss: [0-9.]+ Train Accucracy: [0-9.]+ \|\| Validation Loss: [0-9.]+ Validation Accuracy: [0-9.]+$", l) for l in lines):
+            fail(f"the lecture's epoch lines changed: {lines}")
+        if "batch " in text:
+            fail(f"progress also printed as text: {text}")
+    finally:
+        k.close()
+
+
 def cmd_nbclient(args):
     """nbclient sees errors as errors, in their own cells; allow_errors=False stops at the first."""
     import nbformat
@@ -306,6 +366,8 @@ def main():
     p = sub.add_parser("interrupt")
     p.add_argument("--after", type=float, default=15.0)
     p.set_defaults(func=cmd_interrupt)
+    p = sub.add_parser("live")
+    p.set_defaults(func=cmd_live)
     p = sub.add_parser("nbclient")
     p.set_defaults(func=cmd_nbclient)
     args = parser.parse_args()

@@ -181,6 +181,7 @@ where
         .live_plot
         .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported())
         .then(DisplayHandle::new);
+    let mut progress = DisplayHandle::new();
     let start = Instant::now();
     let mut result = FitResult::default();
     let mut best = f64::INFINITY;
@@ -194,8 +195,12 @@ where
             loss_fn,
             optimizer,
             device,
-            options.progress,
-            &format!("Epoch[{epoch}/{epochs}]"),
+            &mut ProgressLine::new(
+                options.progress,
+                train_loader.len(),
+                &format!("Epoch[{epoch}/{epochs}]"),
+                &mut progress,
+            ),
         )
         .map_err(interrupted)?;
         check_finite(loss, "training", epoch, epochs, &result, &options)?;
@@ -269,15 +274,9 @@ where
     O: Optimizer + ?Sized,
 {
     check_model_device(model, device)?;
-    train_pass(
-        loader,
-        model,
-        loss_fn,
-        optimizer,
-        device,
-        Progress::Auto,
-        "",
-    )
+    let mut progress = DisplayHandle::new();
+    let mut line = ProgressLine::new(Progress::Auto, loader.len(), "", &mut progress);
+    train_pass(loader, model, loss_fn, optimizer, device, &mut line)
 }
 
 fn train_pass<M, L, O>(
@@ -286,8 +285,7 @@ fn train_pass<M, L, O>(
     loss_fn: &L,
     optimizer: &mut O,
     device: Device,
-    progress: Progress,
-    label: &str,
+    line: &mut ProgressLine<'_>,
 ) -> Result<f64>
 where
     M: ModuleExt + ?Sized,
@@ -296,7 +294,6 @@ where
 {
     let batches = non_empty(loader, "training")?;
     let interrupt = InterruptGuard::new();
-    let mut line = ProgressLine::new(progress, batches, label);
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
     let mut samples = 0;
     for (i, (x, y)) in loader.iter().enumerate() {

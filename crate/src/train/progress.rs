@@ -58,20 +58,27 @@ impl Progress {
 }
 
 /// The line for one pass over a loader.
-pub(crate) struct ProgressLine {
+pub(crate) struct ProgressLine<'a> {
     style: Style,
     label: String,
     total: usize,
     start: Instant,
     last: Option<Instant>,
     width: usize,
-    handle: Option<DisplayHandle>,
+    /// The notebook output, in the Display style: `fit` passes one for all
+    /// its epochs, so a run shows one progress output.
+    handle: Option<&'a mut DisplayHandle>,
 }
 
-impl ProgressLine {
+impl<'a> ProgressLine<'a> {
     /// A line for a pass of `total` batches; `label` (e.g. `Epoch[2/10]`)
-    /// starts it.
-    pub(crate) fn new(mode: Progress, total: usize, label: &str) -> Self {
+    /// starts it. In a notebook it is shown through `handle`.
+    pub(crate) fn new(
+        mode: Progress,
+        total: usize,
+        label: &str,
+        handle: &'a mut DisplayHandle,
+    ) -> Self {
         let style = mode.style();
         ProgressLine {
             style,
@@ -80,7 +87,7 @@ impl ProgressLine {
             start: Instant::now(),
             last: None,
             width: 0,
-            handle: (style == Style::Display).then(DisplayHandle::new),
+            handle: (style == Style::Display).then_some(handle),
         }
     }
 
@@ -136,7 +143,7 @@ impl ProgressLine {
     /// The end of the pass: the notebook output keeps its final state
     /// (all batches, total time); a terminal line is blanked.
     pub(crate) fn finish(&mut self, loss: f64, samples: usize) {
-        if self.handle.as_ref().is_some_and(DisplayHandle::is_shown) {
+        if self.handle.as_ref().is_some_and(|h| h.is_shown()) {
             self.show(self.total, loss, samples);
         }
         self.clear();
@@ -152,7 +159,7 @@ impl ProgressLine {
     }
 }
 
-impl Drop for ProgressLine {
+impl Drop for ProgressLine<'_> {
     fn drop(&mut self) {
         self.clear();
     }
@@ -174,7 +181,8 @@ mod tests {
 
     #[test]
     fn the_line_says_batch_loss_speed_and_time_left() {
-        let line = ProgressLine::new(Progress::Off, 10, "Epoch[2/5]");
+        let mut handle = DisplayHandle::new();
+        let line = ProgressLine::new(Progress::Off, 10, "Epoch[2/5]", &mut handle);
         let text = line.text(4, 0.123456, 1024);
         assert!(
             text.starts_with("Epoch[2/5] batch 4/10 - loss: 0.12346 - "),
@@ -191,9 +199,14 @@ mod tests {
 
     #[test]
     fn updates_are_throttled_to_the_interval() {
-        let mut line = ProgressLine::new(Progress::On, 10, "");
-        let off = ProgressLine::new(Progress::Off, 10, "");
-        let mut notebook = ProgressLine::new(Progress::Off, 10, "");
+        let (mut h1, mut h2, mut h3) = (
+            DisplayHandle::new(),
+            DisplayHandle::new(),
+            DisplayHandle::new(),
+        );
+        let mut line = ProgressLine::new(Progress::On, 10, "", &mut h1);
+        let off = ProgressLine::new(Progress::Off, 10, "", &mut h2);
+        let mut notebook = ProgressLine::new(Progress::Off, 10, "", &mut h3);
         notebook.style = Style::Lines;
         assert!(!line.due(), "nothing in the first interval");
         std::thread::sleep(INTERVAL + Duration::from_millis(20));
