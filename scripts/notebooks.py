@@ -8,15 +8,12 @@ Run by scripts/run_notebooks.sh, scripts/setup.sh and scripts/bench_kernel.sh
 (which set up the environment first). Executed copies and HTML go to
 target/notebooks/.
 
-evcxr reports some failures only as text: a panic inside a cell is printed to
-stderr and the cell still counts as successful, and an `Err` returned through
-`?` is only printed to stderr — often a moment after the cell reports idle
-(evcxr forwards stderr on its own thread), when nbclient has stopped
-listening. So the runner keeps listening briefly after each cell (and a
-trailing sentinel cell catches anything later still), and besides the
-kernel's own error replies, any stderr output fails the run (cnn_lab writes
-nothing to stderr when all is well). The failure names the notebook and the
-cell.
+The project's kernel (scripts/kernel/kernel.patch) reports a `?` error, a
+panic and a compile error as Jupyter errors, and publishes every output of a
+cell before the cell's idle (tests/kernel.rs proves both), so nbclient sees
+everything in its own cell. Besides error outputs, any stderr output fails
+the run (cnn_lab writes nothing to stderr when all is well). The failure
+names the notebook and the cell.
 """
 
 import argparse
@@ -39,7 +36,6 @@ FAILURE_PATTERNS = [
     re.compile(r"Child process terminated with status"),
     re.compile(r"Subprocess terminated with status"),
 ]
-SENTINEL = "// cnn_lab runner: catches stderr that evcxr delivers late\nlet _ = ();"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -68,50 +64,13 @@ def cell_failure(cell):
     return None
 
 
-# How long to keep listening after a cell reports idle: evcxr forwards the
-# cell's stderr on another thread, so it can arrive after the idle status;
-# nbclient would drop it (or show it under the next cell).
-GRACE_SECONDS = 0.3
-
-
-def _late_output_client():
-    """An nbclient NotebookClient that also collects a cell's late stderr."""
-    import asyncio
-
-    import nbformat
-    from nbclient import NotebookClient
-
-    class LateOutputClient(NotebookClient):
-        async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
-            result = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
-            if cell.cell_type != "code":
-                return result
-            while True:
-                try:
-                    msg = await asyncio.wait_for(self.kc.get_iopub_msg(), GRACE_SECONDS)
-                except (asyncio.TimeoutError, TimeoutError):
-                    break
-                except Exception:  # channel closed, empty queue, ...
-                    break
-                if msg["msg_type"] == "stream":
-                    content = msg["content"]
-                    cell.outputs.append(
-                        nbformat.v4.new_output(
-                            "stream", name=content["name"], text=content["text"]
-                        )
-                    )
-            return result
-
-    return LateOutputClient
-
-
 def run_notebook(path, timeout):
     import nbformat
+    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(SENTINEL))
-    client = _late_output_client()(
+    client = NotebookClient(
         nb,
         kernel_name=KERNEL,
         timeout=timeout,
@@ -127,7 +86,6 @@ def run_notebook(path, timeout):
     except Exception as e:  # kernel died, timeout, ...
         error = f"{type(e).__name__}: {e}"
     elapsed = time.monotonic() - started
-    sentinel = nb.cells.pop()
 
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     executed = OUT_DIR / path.name
@@ -150,11 +108,6 @@ def run_notebook(path, timeout):
         if cell.get("execution_count") is None and cell.source.strip():
             failed = (index, n, cell.source, error or "cell was not executed")
             break
-    if failed is None and code_cells:
-        problem = cell_failure(sentinel)
-        if problem:
-            index, cell = code_cells[-1]
-            failed = (index, len(code_cells), cell.source, problem)
     return elapsed, executed, failed
 
 

@@ -116,7 +116,12 @@ fn runner_fails_on_a_panicking_cell_and_names_it() {
     let err = stderr_of(&out);
     assert!(!out.status.success(), "a panicking notebook passed:\n{err}");
     assert!(err.contains("FAILED fail_panic.ipynb: cell 3"), "{err}");
-    assert!(err.contains("panicked at"), "{err}");
+    // The kernel reports the panic as an error: its message, then the line.
+    assert!(
+        err.contains("Panic: index out of bounds: the len is 0 but the index is 3"),
+        "{err}"
+    );
+    assert!(err.contains("in this cell, line 2:"), "{err}");
 }
 
 #[test]
