@@ -146,3 +146,42 @@ pub fn record_forward<M: Module>(module: &M, f: impl FnOnce() -> Tensor) -> Tens
         None => f(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tch::{Device, Kind};
+
+    use super::*;
+    use crate::nn::ReLU;
+
+    #[derive(Default)]
+    struct Log(Mutex<Vec<String>>);
+
+    impl ForwardHook for Log {
+        fn before(&self, module: &dyn Module) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("before {}", module.type_name()));
+        }
+        fn after(&self, module: &dyn Module, output: &Tensor) {
+            let line = format!("after {} {:?}", module.type_name(), output.size());
+            self.0.lock().unwrap().push(line);
+        }
+    }
+
+    #[test]
+    fn a_hook_sees_each_forward_pass_until_its_handle_is_dropped() {
+        let relu = ReLU::new();
+        let log = Arc::new(Log::default());
+        let x = Tensor::zeros([2, 3], (Kind::Float, Device::Cpu));
+        {
+            let _handle = relu.forward_hooks().unwrap().register(log.clone());
+            let _ = relu.forward_t(&x, false);
+        }
+        let _ = relu.forward_t(&x, false);
+        assert_eq!(*log.0.lock().unwrap(), ["before ReLU", "after ReLU [2, 3]"]);
+    }
+}

@@ -27,14 +27,19 @@ pub(crate) fn pass_device<M: ModuleExt + ?Sized>(
     };
     let device = first.tensor.device();
     check_model_device(model, device)?;
-    if loader_device != device {
+    same_device(device, loader_device)
+}
+
+/// The model's device, when the loader's batches are there too.
+fn same_device(model: Device, loader: Device) -> Result<Device> {
+    if model != loader {
         return Err(Error::InvalidArgument(format!(
-            "the model is on {device:?} but the loader's batches are on {loader_device:?}: \
-             build the loader with .device({device:?}), or name the device explicitly \
+            "the model is on {model:?} but the loader's batches are on {loader:?}: \
+             build the loader with .device({model:?}), or name the device explicitly \
              (FitOptions::device, or the device argument) to move each batch there"
         )));
     }
-    Ok(device)
+    Ok(model)
 }
 
 /// A model on another device than the batches would fail inside libtorch
@@ -53,5 +58,22 @@ fn check_model_device<M: ModuleExt + ?Sized>(model: &M, device: Device) -> Resul
             t.name,
             t.tensor.device()
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn model_and_loader_on_different_devices_is_an_error_naming_both() {
+        assert_eq!(same_device(Device::Cpu, Device::Cpu).unwrap(), Device::Cpu);
+        let err = same_device(Device::Cuda(0), Device::Cpu)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("the model is on Cuda(0) but the loader's batches are on Cpu"),
+            "{err}"
+        );
     }
 }
