@@ -2,8 +2,8 @@
 
 use tch::Tensor;
 
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::Module;
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::Module;
 
 /// `nn.ReLU()`: `max(x, 0)` elementwise.
 ///

@@ -2,9 +2,9 @@
 
 use tch::{Device, Kind, Tensor};
 
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::{header_line, Module, NamedTensor};
 use super::{assert_valid, buffer, filled_param, param};
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::{header_line, Module, NamedTensor};
 use crate::pyfmt::{py_bool, py_float};
 
 /// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,

@@ -2,8 +2,8 @@
 
 use tch::Tensor;
 
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::Module;
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::Module;
 
 /// `nn.Sequential(...)`: layers applied in order, named `"0"`, `"1"`, … (so
 /// parameters are `0.weight`, `1.running_mean`, … as in PyTorch).

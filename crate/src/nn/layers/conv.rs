@@ -2,12 +2,12 @@
 
 use tch::{Device, Kind, Tensor};
 
-use super::super::args::{conv_output_size, conv_problem, IntoPadding, Padding, Size2};
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::{header_line, Module, NamedTensor};
-use super::super::speedups::channels_last;
 use super::{assert_valid, param, uniform_param};
 use crate::error::{Error, Result};
+use crate::nn::args::{conv_output_size, conv_problem, IntoPadding, Padding, Size2};
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::{header_line, Module, NamedTensor};
+use crate::nn::speedups::channels_last;
 
 /// `nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
 /// dilation=1, groups=1, bias=True)`. Parameters `weight`

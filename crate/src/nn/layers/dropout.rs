@@ -3,10 +3,10 @@
 
 use tch::Tensor;
 
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::Module;
-use super::super::speedups::dropout_mask;
 use super::assert_valid;
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::Module;
+use crate::nn::speedups::dropout_mask;
 use crate::pyfmt::py_float;
 
 /// `nn.Dropout(p=0.5)`: in training mode zeroes each element with

@@ -2,9 +2,9 @@
 
 use tch::Tensor;
 
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::{Module, NamedTensor};
 use super::{assert_valid, param, uniform_param};
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::{Module, NamedTensor};
 use crate::pyfmt::py_bool;
 
 /// `nn.Linear(in_features, out_features, bias=True)`: `x Wᵀ + b` with

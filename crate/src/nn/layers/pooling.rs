@@ -2,11 +2,11 @@
 
 use tch::Tensor;
 
-use super::super::args::{pool_output_size, pool_problem, Size2};
-use super::super::hooks::{record_forward, ForwardHooks};
-use super::super::module::Module;
 use super::assert_valid;
 use crate::error::Result;
+use crate::nn::args::{pool_output_size, pool_problem, Size2};
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::Module;
 use crate::pyfmt::py_bool;
 
 /// `nn.MaxPool2d(kernel_size, stride=None, padding=0, dilation=1,

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use tch::Tensor;
 
-use super::super::hooks::{ForwardHook, ForwardHooks, HookHandle};
-use super::super::module::{Module, ModuleExt, NamedTensor};
+use crate::nn::hooks::{ForwardHook, ForwardHooks, HookHandle};
+use crate::nn::module::{Module, ModuleExt, NamedTensor};
 
 pub(super) type Key = (usize, String);
 
