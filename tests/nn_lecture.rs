@@ -115,11 +115,13 @@ impl Module for TinyNet {
     }
 }
 
-/// A user-written block nested in a model; `record_forward` gives it its
-/// own row with an output shape, as torchinfo's hooks do (`Nested` in the script).
+/// A user-written block nested in a model; a hook slot and `record_forward`
+/// give it its own row with an output shape, as torchinfo's hooks do
+/// (`Nested` in the script).
 struct ConvBlock {
     conv: Conv2d,
     bn: BatchNorm2d,
+    hooks: ForwardHooks,
 }
 
 impl Module for ConvBlock {
@@ -134,6 +136,10 @@ impl Module for ConvBlock {
     fn children(&self) -> Vec<(String, &dyn Module)> {
         vec![("conv".into(), &self.conv), ("bn".into(), &self.bn)]
     }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
 }
 
 struct Nested {
@@ -147,6 +153,7 @@ impl Nested {
             block: ConvBlock {
                 conv: Conv2d::new(1, 4, 3).padding(1),
                 bn: BatchNorm2d::new(4),
+                hooks: ForwardHooks::default(),
             },
             head: Sequential::new()
                 .add(Flatten::new())

@@ -310,3 +310,20 @@ fn evaluation_averages_batch_means_and_counts_over_samples() {
     assert!((loss - expected).abs() < 1e-6, "{loss} vs {expected}");
     assert_eq!(acc, 2.0 / 5.0);
 }
+
+/// The device is said once, on the model: without a device argument the
+/// evaluation runs where the model is, with the same figures as when the
+/// device is named.
+#[test]
+fn evaluation_takes_the_device_from_the_model() {
+    let _rng = rng_lock();
+    manual_seed(0);
+    let model = TinyCnn::new(10, 0.3);
+    let val = mnist_loader(false, 512, 256);
+    let loss_fn = CrossEntropyLoss::new();
+    let named = test_multi_classification(&val, &model, &loss_fn, Device::Cpu).unwrap();
+    let inferred = test_multi_classification(&val, &model, &loss_fn, None).unwrap();
+    assert_eq!(named, inferred);
+    let cm = confusion_matrix_of(&model, &val, 10).unwrap();
+    assert!((cm.accuracy() - inferred.1).abs() < 1e-12);
+}

@@ -78,7 +78,7 @@ fn fit_stops_after_the_batch_in_progress_and_everything_stays_usable() {
     assert!(matches!(err, Error::Interrupted(_)), "{err:?}");
     assert_eq!(
         text,
-        "interrupted in epoch 1/3, in the training pass after batch 3/8; \
+        "interrupted in epoch 1/3, during the training pass, after batch 3/8; \
          the model keeps the weights of its last step"
     );
     assert_ne!(weights(&model), before, "three steps were taken");
@@ -120,7 +120,7 @@ fn an_interrupt_in_a_later_epoch_says_where_the_best_checkpoint_is() {
     .expect_err("an interrupt stops fit");
     let text = err.to_string();
     assert!(
-        text.starts_with("interrupted in epoch 2/5, in the training pass after batch 2/4;"),
+        text.starts_with("interrupted in epoch 2/5, during the training pass, after batch 2/4;"),
         "{text}"
     );
     assert!(
@@ -143,7 +143,7 @@ fn evaluation_loops_stop_at_the_next_batch() {
         .expect_err("an interrupt stops the evaluation");
     assert_eq!(
         err.to_string(),
-        "interrupted in an evaluation pass after batch 2/4"
+        "interrupted during the evaluation pass, after batch 2/4"
     );
     let (loss, _) = test_multi_classification(&val, &model, &CrossEntropyLoss::new(), Device::Cpu)
         .expect("evaluation after an interrupt");

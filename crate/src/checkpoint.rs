@@ -12,14 +12,15 @@
 //! the target: a crash during a save leaves the previous file intact.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, View};
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
+use crate::files::write_atomic;
 use crate::nn::ModuleExt;
+use crate::pyfmt::torch_size;
 
 /// Writes `model`'s `state_dict` to `path` as safetensors, atomically.
 ///
@@ -61,7 +62,7 @@ pub fn load_model<M: ModuleExt + ?Sized>(model: &M, path: impl AsRef<Path>) -> R
 /// through a temporary file in the same folder and a rename.
 pub fn save_state_dict(tensors: &[(String, Tensor)], path: impl AsRef<Path>) -> Result<()> {
     let bytes = serialize(tensors)?;
-    write_atomic(path.as_ref(), &bytes, |_| Ok(()))
+    write_atomic(path.as_ref(), &bytes)
 }
 
 /// Reads every tensor of the safetensors file at `path` (onto the CPU).
@@ -161,12 +162,6 @@ pub fn load_state_dict<M: ModuleExt + ?Sized>(
     Ok(())
 }
 
-/// `torch.Size([32, 1, 3, 3])`, as PyTorch's messages print shapes.
-fn torch_size(size: &[i64]) -> String {
-    let dims: Vec<String> = size.iter().map(|d| d.to_string()).collect();
-    format!("torch.Size([{}])", dims.join(", "))
-}
-
 /// safetensors' name for a tch kind (the kinds a `state_dict` holds).
 fn dtype_of(kind: Kind) -> Option<Dtype> {
     KINDS.iter().find(|(k, _)| *k == kind).map(|(_, d)| *d)
@@ -232,43 +227,10 @@ fn serialize(tensors: &[(String, Tensor)]) -> Result<Vec<u8>> {
         .map_err(|e| Error::InvalidArgument(format!("safetensors: {e}")))
 }
 
-/// The temporary file a save to `path` writes first: hidden, beside it.
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
-}
-
-/// Writes `bytes` to a temporary file beside `path`, flushes it to disk,
-/// runs `before_rename` (tests inject a crash there) and renames it over
-/// `path`; on any failure the temporary file is removed and `path` untouched.
-fn write_atomic(
-    path: &Path,
-    bytes: &[u8],
-    before_rename: impl FnOnce(&Path) -> Result<()>,
-) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        file.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-        file.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        drop(file);
-        before_rename(&tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn scratch(name: &str) -> PathBuf {
@@ -287,7 +249,7 @@ mod tests {
 
         let new = vec![("w".to_string(), Tensor::from_slice(&[9.0f32, 9.0]))];
         let bytes = serialize(&new).unwrap();
-        let err = write_atomic(&path, &bytes, |tmp| {
+        let err = crate::files::write_atomic_with(&path, &bytes, |tmp| {
             // A process killed here has written the new file completely, but
             // the target still is the old one.
             assert!(tmp.exists());
@@ -301,11 +263,5 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "temporary file removed");
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn torch_size_prints_like_pytorch() {
-        assert_eq!(torch_size(&[32, 1, 3, 3]), "torch.Size([32, 1, 3, 3])");
-        assert_eq!(torch_size(&[]), "torch.Size([])");
     }
 }

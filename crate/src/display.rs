@@ -62,7 +62,7 @@ pub fn write_blocks(out: &mut impl Write, parts: &[(&str, &str)]) -> std::io::Re
 
 /// True when running inside an evcxr kernel (it sets `EVCXR_IS_RUNTIME`).
 pub fn in_evcxr() -> bool {
-    std::env::var_os("EVCXR_IS_RUNTIME").is_some()
+    crate::env::is_set("EVCXR_IS_RUNTIME")
 }
 
 /// True when the kernel can replace an output in place: the project's
@@ -365,60 +365,9 @@ pub fn drawing_error<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Error + 
     move |e| Error::InvalidArgument(format!("drawing {what}: {e}"))
 }
 
-/// `f64` as Python's `repr(float)` prints it (`inf`, `1.0`, `1e-05`,
-/// `0.11539805261418223`), so printed values read like the lecture's.
-pub(crate) fn py_float(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf" } else { "-inf" }.into();
-    }
-    let a = x.abs();
-    if a != 0.0 && !(1e-4..1e16).contains(&a) {
-        // Rust's shortest round-trip digits, in Python's exponent style.
-        let s = format!("{x:e}");
-        let (mantissa, exp) = s.split_once('e').expect("{:e} has an exponent");
-        let exp: i32 = exp.parse().expect("integer exponent");
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{mantissa}e{sign}{:02}", exp.abs());
-    }
-    let s = format!("{x}");
-    if s.contains('.') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn py_float_matches_python_repr() {
-        // Values from Python 3.11: repr(float(v)).
-        let cases = [
-            (f64::INFINITY, "inf"),
-            (0.11539805261418223, "0.11539805261418223"),
-            (164.44112515449524, "164.44112515449524"),
-            (1.0, "1.0"),
-            (0.0, "0.0"),
-            (1e-5, "1e-05"),
-            (1.5e-5, "1.5e-05"),
-            (0.0001, "0.0001"),
-            (1e16, "1e+16"),
-            (123456789012345.0, "123456789012345.0"),
-            (-2.5e-7, "-2.5e-07"),
-            (0.1, "0.1"),
-            (0.3, "0.3"),
-            (123.25, "123.25"),
-            (-2.5, "-2.5"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(py_float(x), want, "{x}");
-        }
-    }
 
     #[test]
     fn png_from_rgb_roundtrips_through_decoder() {

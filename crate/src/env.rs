@@ -1,6 +1,15 @@
-//! Knobs read from the environment, so a headless run (CI,
-//! `scripts/run_notebooks.sh`) can change what a notebook does without
-//! editing it, while a learner sees the lecture's values.
+//! Every environment variable the crate reads, in one place, so a headless
+//! run (CI, `scripts/run_notebooks.sh`) can change what a notebook does
+//! without editing it, while a learner sees the lecture's values.
+//!
+//! | variable | read by | meaning |
+//! |---|---|---|
+//! | `CNN_LAB_DEVICE` | [`device_from_env`] | `cpu`, `cuda`, `cuda:N` |
+//! | `CNN_LAB_EPOCHS`, … | [`env_or`] in a notebook | any value a notebook asks for |
+//! | `CNN_LAB_DATA` | [`data_root`](crate::data::data_root) | the datasets root |
+//! | `CNN_LAB_MNIST_MIRRORS`, `CNN_LAB_FASHION_MNIST_MIRRORS` | the dataset downloads | comma-separated base URLs |
+//! | `CNN_LAB_CHANNELS_LAST`, `CNN_LAB_FAST_DROPOUT` | [`speedups`](crate::nn::speedups) | `0` turns a speed-up off |
+//! | `EVCXR_IS_RUNTIME` (set by evcxr) | [`in_evcxr`](crate::display::in_evcxr) | running in a notebook |
 
 use std::str::FromStr;
 
@@ -45,6 +54,42 @@ pub fn device_from_env() -> Device {
         }
         _ => cuda_if_available(),
     }
+}
+
+/// A switch that is on unless `name` is set to `0`, `false`, `off` or `no`
+/// (any case).
+pub(crate) fn switch(name: &str) -> bool {
+    match std::env::var(name) {
+        Ok(v) => !matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "0" | "false" | "off" | "no"
+        ),
+        Err(_) => true,
+    }
+}
+
+/// The non-empty value of `name` as a path, if set.
+pub(crate) fn path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
+/// The comma-separated, non-empty items of `name`, if there are any.
+pub(crate) fn list(name: &str) -> Option<Vec<String>> {
+    let items: Vec<String> = std::env::var(name)
+        .ok()?
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    (!items.is_empty()).then_some(items)
+}
+
+/// Whether `name` is set at all.
+pub(crate) fn is_set(name: &str) -> bool {
+    std::env::var_os(name).is_some()
 }
 
 #[cfg(test)]

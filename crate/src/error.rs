@@ -77,11 +77,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// a learner sees one readable error instead of a backtrace.
 pub fn catch_torch<T>(context: &str, f: impl FnOnce() -> T) -> Result<T> {
     use std::panic::{self, AssertUnwindSafe};
-    let previous = panic::take_hook();
-    // Silence the default "thread panicked at" report while we convert it.
-    panic::set_hook(Box::new(|_| {}));
-    let outcome = panic::catch_unwind(AssertUnwindSafe(f));
-    panic::set_hook(previous);
+    quiet_hook::install();
+    let outcome = {
+        let _quiet = quiet_hook::Quiet::new();
+        panic::catch_unwind(AssertUnwindSafe(f))
+    };
     outcome.map_err(|payload| {
         let text = if let Some(s) = payload.downcast_ref::<String>() {
             s.clone()
@@ -92,6 +92,48 @@ pub fn catch_torch<T>(context: &str, f: impl FnOnce() -> T) -> Result<T> {
         };
         Error::Shape(format!("{context}: {}", torch_message(&text)))
     })
+}
+
+/// The panic hook that keeps a caught panic quiet: installed once per
+/// process, wrapping whatever hook was there, silent only on a thread that
+/// is inside [`catch_torch`]. (Swapping the hook around each call would
+/// change process-wide state per batch, and two threads doing it at once
+/// could leave the silent hook installed for good.)
+mod quiet_hook {
+    use std::cell::Cell;
+    use std::sync::Once;
+
+    thread_local! {
+        static DEPTH: Cell<usize> = const { Cell::new(0) };
+    }
+
+    pub(super) fn install() {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if DEPTH.with(Cell::get) == 0 {
+                    previous(info);
+                }
+            }));
+        });
+    }
+
+    /// Marks this thread as inside `catch_torch` while alive.
+    pub(super) struct Quiet;
+
+    impl Quiet {
+        pub(super) fn new() -> Quiet {
+            DEPTH.with(|d| d.set(d.get() + 1));
+            Quiet
+        }
+    }
+
+    impl Drop for Quiet {
+        fn drop(&mut self) {
+            DEPTH.with(|d| d.set(d.get() - 1));
+        }
+    }
 }
 
 /// The readable part of a tch panic: tch panics with

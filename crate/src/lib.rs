@@ -13,21 +13,33 @@
 //! ```
 //!
 //! brings every name the lecture uses into scope, `tch` included.
+//!
+//! How the crate is laid out (its rooms, the one-way flow from files to
+//! pictures, where to add a layer, a picture or a dataset):
+//! `ARCHITECTURE.md` at the repository's root.
 
+pub mod checkpoint;
 pub mod cuda;
 pub mod data;
 pub mod display;
 pub mod env;
 pub mod error;
 pub mod interrupt;
+pub mod loss;
 pub mod models;
 pub mod nn;
+pub mod optim;
 pub mod train;
 pub mod utils;
+
+mod files;
+mod pyfmt;
+mod rng;
 
 pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
+pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
 pub use cuda::{cuda_if_available, cuda_is_available};
 pub use data::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
@@ -36,25 +48,19 @@ pub use data::{
 pub use display::{DisplayHandle, Html, Png, Show};
 pub use env::{device_from_env, env_or};
 pub use error::{Error, Result};
+pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
 pub use nn::{
     conv_output_size, pool_output_size, record_forward, summary, summary_input, BatchNorm2d,
-    Conv2d, Dropout, Flatten, IntoPadding, Linear, MaxPool2d, Padding, ReLU, Repr, Sequential,
-    Size2, Summary, SummaryRow,
+    Conv2d, Dropout, Flatten, ForwardHook, ForwardHooks, HookHandle, IntoPadding, Linear,
+    MaxPool2d, Module, ModuleExt, NamedTensor, Padding, ReLU, Repr, Sequential, Size2, Summary,
+    SummaryRow,
 };
-pub use nn::{Module, ModuleExt, NamedTensor};
-pub use utils::{
-    confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
-    pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
-};
-
-pub mod checkpoint;
-pub mod loss;
-pub mod optim;
-
-pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
-pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
 pub use optim::{Adam, Optimizer, Sgd};
 pub use train::{
     evaluate, fit, manual_seed, test_binary_classification, test_multi_classification,
     train_one_epoch, FitOptions, FitResult, Mode, Progress,
+};
+pub use utils::{
+    confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
+    pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
 };

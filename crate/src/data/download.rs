@@ -4,13 +4,14 @@
 //! renamed only once its checksum matched, so an interrupted or corrupt
 //! transfer never leaves a file that a later run would take as the dataset.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 use std::time::Duration;
 
 use md5::{Digest, Md5};
 
 use crate::error::{Error, Result};
+use crate::files::write_atomic;
 
 /// What a downloaded file's MD5 is checked against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +94,7 @@ pub fn download_verified(
         let url = format!("{mirror}{sep}{file_name}");
         match http_get(&url).and_then(|bytes| {
             verify(&url, &bytes, checksum)?;
-            write_atomically(dest, &bytes)
+            write_atomic(dest, &bytes)
         }) {
             Ok(()) => return Ok(()),
             Err(e) => failures.push(format!("  {e}")),
@@ -104,22 +105,4 @@ pub fn download_verified(
         dest.display(),
         failures.join("\n")
     )))
-}
-
-/// Writes `bytes` to `<dest>.part-<pid>`, then renames it to `dest`;
-/// removes the temporary file if any step fails.
-fn write_atomically(dest: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = dest.as_os_str().to_owned();
-    tmp.push(format!(".part-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
-        f.sync_all().map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, dest).map_err(|e| Error::io(dest, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use tch::{Device, Tensor};
 
 use crate::error::{Error, Result};
+use crate::rng::splitmix64;
 
 /// Batches `(images, labels)` from tensors held in memory.
 ///
@@ -105,11 +106,6 @@ impl DataLoader {
     /// The normalization applied to the stored images, if any.
     pub fn normalization(&self) -> Option<&Normalize> {
         self.normalized.as_ref()
-    }
-
-    /// The device batches are on.
-    pub fn device_of(&self) -> Device {
-        self.device
     }
 
     /// Number of batches per epoch (`len(loader)`).
@@ -239,13 +235,11 @@ impl Normalize {
 /// A permutation of `0..n` from a small seeded generator (SplitMix64 +
 /// Fisher–Yates), so shuffling never disturbs `tch::manual_seed` streams.
 fn seeded_permutation(n: usize, seed: u64) -> Tensor {
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let stream = seed ^ 0x9E37_79B9_7F4A_7C15;
+    let mut draw = 0;
     let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        draw += 1;
+        splitmix64(stream, draw - 1)
     };
     let mut idx: Vec<i64> = (0..n as i64).collect();
     for i in (1..n).rev() {

@@ -215,16 +215,8 @@ impl DatasetOptions {
         if let Some(m) = &self.mirrors {
             return m.clone();
         }
-        if let Ok(v) = std::env::var(self.spec.mirrors_env) {
-            let m: Vec<String> = v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-            if !m.is_empty() {
-                return m;
-            }
+        if let Some(m) = crate::env::list(self.spec.mirrors_env) {
+            return m;
         }
         self.spec.mirrors.iter().map(|s| s.to_string()).collect()
     }
@@ -405,10 +397,7 @@ impl Dataset {
 /// assert!(!root.as_os_str().is_empty());
 /// ```
 pub fn data_root() -> PathBuf {
-    std::env::var_os("CNN_LAB_DATA")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("data"))
+    crate::env::path("CNN_LAB_DATA").unwrap_or_else(|| PathBuf::from("data"))
 }
 
 fn lecture_loader(

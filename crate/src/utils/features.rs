@@ -4,11 +4,12 @@
 use plotters::style::RGBColor;
 use tch::Tensor;
 
+use super::classes::to_vec;
 use super::grid::{min_max, render_tiles, Layout, Palette, Tile};
-use super::images::to_vec;
 use crate::display::Png;
 use crate::error::{catch_torch, Error, Result};
 use crate::nn::{Module, ModuleExt};
+use crate::pyfmt::dims_text;
 
 const TITLE_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// At most this many channels are drawn (the first ones).
@@ -68,13 +69,6 @@ fn channels(t: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>, usize, usize)> {
     Ok((values.chunks(h * w).map(<[f32]>::to_vec).collect(), h, w))
 }
 
-fn shape_text(size: &[i64]) -> String {
-    size.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join("×")
-}
-
 /// The output channels of `layer` for one `image`, as a grid (each channel
 /// scaled by its own minimum and maximum; dark purple = low, yellow = high).
 ///
@@ -123,7 +117,7 @@ pub fn feature_maps(layer: &dyn Module, image: &Tensor) -> Result<Png> {
     let heading = format!(
         "{} output {} ({total} feature maps of {h}×{w}{shown})",
         layer.type_name(),
-        shape_text(&output.size())
+        dims_text(&output.size())
     );
     render_tiles(
         &tiles,
@@ -187,7 +181,7 @@ pub fn conv_kernels(weight: &Tensor, in_channel: usize) -> Result<Png> {
     let heading = format!(
         "{out} kernels {kh}×{kw} (weight {}, input channel {in_channel}), \
          blue < 0 < red, |max| = {bound:.3}",
-        shape_text(&size)
+        dims_text(&size)
     );
     render_tiles(
         &tiles,
@@ -247,8 +241,8 @@ pub fn pooling_before_after(pool: &dyn Module, image: &Tensor) -> Result<Png> {
     let heading = format!(
         "{}: {} → {}",
         pool.type_name(),
-        shape_text(&input.size()),
-        shape_text(&output.size())
+        dims_text(&input.size()),
+        dims_text(&output.size())
     );
     let side = (2 * BOX_PX / h.max(w).max(1) as u32).max(1);
     render_tiles(

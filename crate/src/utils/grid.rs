@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 use plotters::style::RGBColor;
 
-use crate::display::{drawing_error, register_fonts, render_png, Png};
+use crate::display::{drawing_error, register_fonts, render_png, Canvas, Png};
 use crate::error::{Error, Result};
 
 /// Title text size in pixels (readable at a notebook's default zoom).
@@ -103,29 +103,8 @@ pub(crate) fn render_tiles(tiles: &[Tile], layout: &Layout<'_>) -> Result<Png> {
     if tiles.is_empty() {
         return Err(Error::InvalidArgument("no images to draw".into()));
     }
-    let columns = layout.columns.clamp(1, tiles.len());
-    let rows = tiles.len().div_ceil(columns);
-    let lines = tiles.iter().map(|t| t.title.len()).max().unwrap_or(0) as u32;
-    let widest_title = tiles
-        .iter()
-        .flat_map(|t| t.title.iter())
-        .map(|(s, _)| text_width(s, TITLE_PX))
-        .max()
-        .unwrap_or(0);
-    let (box_w, box_h) = layout.cell;
-    let cell_w = box_w.max(widest_title) + 2 * PAD_PX;
-    let cell_h = box_h + lines * LINE_PX + 2 * PAD_PX;
-    let heading_h = if layout.heading.is_some() {
-        HEADING_PX
-    } else {
-        0
-    };
-    let mut width = cell_w * columns as u32;
-    if let Some(h) = layout.heading {
-        width = width.max(text_width(h, TITLE_PX + 2) + 2 * PAD_PX);
-    }
-    let height = heading_h + cell_h * rows as u32;
-    render_png(width, height, |area| {
+    let geometry = Geometry::new(tiles, layout);
+    render_png(geometry.width, geometry.height, |area| {
         if let Some(h) = layout.heading {
             let style = ("sans-serif", TITLE_PX + 2)
                 .into_font()
@@ -133,55 +112,120 @@ pub(crate) fn render_tiles(tiles: &[Tile], layout: &Layout<'_>) -> Result<Png> {
                 .pos(text_anchor_center());
             area.draw(&Text::new(
                 h.to_string(),
-                ((width / 2) as i32, (heading_h / 2) as i32),
+                ((geometry.width / 2) as i32, (geometry.heading_h / 2) as i32),
                 style,
             ))
             .map_err(drawing_error("heading"))?;
         }
         for (k, tile) in tiles.iter().enumerate() {
-            let x0 = (k % columns) as u32 * cell_w;
-            let y0 = heading_h + (k / columns) as u32 * cell_h;
-            for (line, (text, color)) in tile.title.iter().enumerate() {
-                let style = ("sans-serif", TITLE_PX)
-                    .into_font()
-                    .color(color)
-                    .pos(text_anchor_center());
-                let y = y0 + PAD_PX + line as u32 * LINE_PX + LINE_PX / 2;
-                area.draw(&Text::new(
-                    text.clone(),
-                    ((x0 + cell_w / 2) as i32, y as i32),
-                    style,
-                ))
-                .map_err(drawing_error("tile title"))?;
-            }
-            let bx = x0 + (cell_w - box_w) / 2;
-            let by = y0 + PAD_PX + lines * LINE_PX;
-            let rgb = stretch(tile, box_w, box_h, layout.palette);
-            let element =
-                BitMapElement::with_owned_buffer((bx as i32, by as i32), (box_w, box_h), rgb)
-                    .ok_or_else(|| Error::InvalidArgument("tile buffer size".into()))?;
-            area.draw(&element).map_err(drawing_error("tile"))?;
-            if let Some(texts) = &tile.annotations {
-                annotate(area, tile, texts, (bx, by), (box_w, box_h), layout.palette)?;
-            }
-            // A thin frame so that black or white tiles stay visible.
-            area.draw(&Rectangle::new(
-                [
-                    (bx as i32 - 1, by as i32 - 1),
-                    ((bx + box_w) as i32, (by + box_h) as i32),
-                ],
-                RGBColor(160, 160, 160).stroke_width(1),
-            ))
-            .map_err(drawing_error("tile frame"))?;
+            draw_tile(area, tile, geometry.origin(k), &geometry, layout)?;
         }
         Ok(())
     })
 }
 
+/// Sizes in pixels of the grid's parts.
+struct Geometry {
+    columns: usize,
+    /// Title lines above every tile (the most any tile has).
+    lines: u32,
+    cell_w: u32,
+    cell_h: u32,
+    heading_h: u32,
+    width: u32,
+    height: u32,
+}
+
+impl Geometry {
+    fn new(tiles: &[Tile], layout: &Layout<'_>) -> Geometry {
+        let columns = layout.columns.clamp(1, tiles.len());
+        let rows = tiles.len().div_ceil(columns);
+        let lines = tiles.iter().map(|t| t.title.len()).max().unwrap_or(0) as u32;
+        let widest_title = tiles
+            .iter()
+            .flat_map(|t| t.title.iter())
+            .map(|(s, _)| text_width(s, TITLE_PX))
+            .max()
+            .unwrap_or(0);
+        let (box_w, box_h) = layout.cell;
+        let cell_w = box_w.max(widest_title) + 2 * PAD_PX;
+        let cell_h = box_h + lines * LINE_PX + 2 * PAD_PX;
+        let heading_h = if layout.heading.is_some() {
+            HEADING_PX
+        } else {
+            0
+        };
+        let mut width = cell_w * columns as u32;
+        if let Some(h) = layout.heading {
+            width = width.max(text_width(h, TITLE_PX + 2) + 2 * PAD_PX);
+        }
+        Geometry {
+            columns,
+            lines,
+            cell_w,
+            cell_h,
+            heading_h,
+            width,
+            height: heading_h + cell_h * rows as u32,
+        }
+    }
+
+    /// The top-left corner of the `k`-th tile's cell.
+    fn origin(&self, k: usize) -> (u32, u32) {
+        (
+            (k % self.columns) as u32 * self.cell_w,
+            self.heading_h + (k / self.columns) as u32 * self.cell_h,
+        )
+    }
+}
+
+/// One tile: its title lines, the stretched matrix, any value labels and a
+/// thin frame (so that black or white tiles stay visible).
+fn draw_tile(
+    area: &Canvas<'_>,
+    tile: &Tile,
+    (x0, y0): (u32, u32),
+    geometry: &Geometry,
+    layout: &Layout<'_>,
+) -> Result<()> {
+    let (box_w, box_h) = layout.cell;
+    for (line, (text, color)) in tile.title.iter().enumerate() {
+        let style = ("sans-serif", TITLE_PX)
+            .into_font()
+            .color(color)
+            .pos(text_anchor_center());
+        let y = y0 + PAD_PX + line as u32 * LINE_PX + LINE_PX / 2;
+        area.draw(&Text::new(
+            text.clone(),
+            ((x0 + geometry.cell_w / 2) as i32, y as i32),
+            style,
+        ))
+        .map_err(drawing_error("tile title"))?;
+    }
+    let bx = x0 + (geometry.cell_w - box_w) / 2;
+    let by = y0 + PAD_PX + geometry.lines * LINE_PX;
+    let rgb = stretch(tile, box_w, box_h, layout.palette);
+    let element = BitMapElement::with_owned_buffer((bx as i32, by as i32), (box_w, box_h), rgb)
+        .ok_or_else(|| Error::InvalidArgument("tile buffer size".into()))?;
+    area.draw(&element).map_err(drawing_error("tile"))?;
+    if let Some(texts) = &tile.annotations {
+        annotate(area, tile, texts, (bx, by), (box_w, box_h), layout.palette)?;
+    }
+    area.draw(&Rectangle::new(
+        [
+            (bx as i32 - 1, by as i32 - 1),
+            ((bx + box_w) as i32, (by + box_h) as i32),
+        ],
+        RGBColor(160, 160, 160).stroke_width(1),
+    ))
+    .map_err(drawing_error("tile frame"))?;
+    Ok(())
+}
+
 /// Writes `texts[i]` centred on value `i` of `tile`, in black or white,
 /// whichever stands out on that value's colour.
 fn annotate(
-    area: &crate::display::Canvas<'_>,
+    area: &Canvas<'_>,
     tile: &Tile,
     texts: &[String],
     (bx, by): (u32, u32),

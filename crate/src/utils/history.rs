@@ -1,5 +1,8 @@
 //! Loss and accuracy curves: the lecture's `plot_fit_result`.
 
+use std::ops::Range;
+
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
 
@@ -20,7 +23,8 @@ const HEIGHT: u32 = 400;
 /// The four slices are the histories `fit` returns, one value per epoch;
 /// they must be non-empty and equally long. Epochs are numbered from 1 on
 /// the x axis; every value is marked with a dot so that a single epoch is
-/// visible too. Accuracy is drawn as given (a fraction or a percentage).
+/// visible too. Accuracy is drawn as given (a fraction or a percentage);
+/// the axis of a fraction stops at 1.
 ///
 /// The result is a [`Png`]: as a cell's last expression
 /// (`plot_fit_result(&tl, &ta, &vl, &va)?`) it shows inline in Jupyter;
@@ -67,65 +71,71 @@ pub fn plot_fit_result(
         let (left, right) = area.split_horizontally(WIDTH / 2);
         // Loss falls and accuracy rises, so their legends go where the
         // curves usually are not.
-        draw_curves(
-            &left,
-            "Loss",
-            train_loss,
-            val_loss,
-            SeriesLabelPosition::UpperRight,
-        )?;
-        draw_curves(
-            &right,
-            "Accuracy",
-            train_acc,
-            val_acc,
-            SeriesLabelPosition::LowerRight,
-        )
+        draw_curves(&left, Chart::LOSS, train_loss, val_loss)?;
+        draw_curves(&right, Chart::ACCURACY, train_acc, val_acc)
     })
 }
 
-/// One chart: `train` and `val` against epochs 1..=n.
-fn draw_curves(
-    area: &Canvas<'_>,
-    title: &str,
-    train: &[f64],
-    val: &[f64],
+/// What tells the two charts apart.
+struct Chart {
+    title: &'static str,
     legend: SeriesLabelPosition,
-) -> Result<()> {
-    let n = train.len();
-    let (lo, hi) = train
-        .iter()
-        .chain(val)
+    /// The most the values can be when they are fractions (accuracy
+    /// cannot pass 1), which the axis then does not pass either.
+    fraction_max: Option<f64>,
+}
+
+impl Chart {
+    const LOSS: Chart = Chart {
+        title: "Loss",
+        legend: SeriesLabelPosition::UpperRight,
+        fraction_max: None,
+    };
+    const ACCURACY: Chart = Chart {
+        title: "Accuracy",
+        legend: SeriesLabelPosition::LowerRight,
+        fraction_max: Some(1.0),
+    };
+}
+
+/// The y range for `values`: their finite extremes with a margin that keeps
+/// the extreme points off the frame (and gives a flat history, e.g. one
+/// epoch, a usable range), capped at `cap` when every value is within it.
+fn value_range<'a>(values: impl Iterator<Item = &'a f64>, cap: Option<f64>) -> Range<f64> {
+    let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
             (lo.min(v), hi.max(v))
         });
     let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
-    // A margin keeps the extreme points off the frame, and a flat history
-    // (e.g. one epoch) still gets a usable range.
     let margin = ((hi - lo) * 0.08).max(hi.abs().max(1e-3) * 0.05);
+    let top = match cap {
+        // A percentage is drawn as given: only fractions are capped.
+        Some(cap) if hi <= cap => (hi + margin).min(cap),
+        _ => hi + margin,
+    };
+    (lo - margin)..top
+}
+
+/// One chart: `train` and `val` against epochs 1..=n.
+fn draw_curves(area: &Canvas<'_>, chart: Chart, train: &[f64], val: &[f64]) -> Result<()> {
+    let title = chart.title;
+    let n = train.len();
     // Half an epoch of slack on both sides so that points sit inside.
     let x_range = 0.5..n as f64 + 0.5;
-    let mut chart = ChartBuilder::on(area)
+    let y_range = value_range(train.iter().chain(val), chart.fraction_max);
+    let mut plot = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_range, (lo - margin)..(hi + margin))
+        .build_cartesian_2d(x_range, y_range)
         .map_err(drawing_error(title))?;
-    chart
-        .configure_mesh()
+    plot.configure_mesh()
         .x_desc("epoch")
         .y_desc(title.to_lowercase())
         .x_labels(n.min(10) + 1)
-        // Epochs are whole numbers: label only integer positions.
-        .x_label_formatter(&|x| {
-            if (x - x.round()).abs() < 1e-9 && *x >= 1.0 {
-                format!("{}", x.round() as i64)
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&epoch_label)
         .y_label_formatter(&|y| format!("{y:.3}"))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
@@ -138,32 +148,68 @@ fn draw_curves(
         ("train", train, TRAIN_COLOR),
         ("validation", val, VAL_COLOR),
     ] {
-        let points: Vec<(f64, f64)> = values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| ((i + 1) as f64, v))
-            // A NaN epoch (diverged training) is left out, the line joining
-            // its neighbours, rather than breaking the chart.
-            .filter(|(_, v)| v.is_finite())
-            .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-            .map_err(drawing_error(title))?
-            .label(label)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-            });
-        chart
-            .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
-            .map_err(drawing_error(title))?;
+        draw_history(&mut plot, title, label, values, color)?;
     }
-    chart
-        .configure_series_labels()
-        .position(legend)
+    plot.configure_series_labels()
+        .position(chart.legend)
         .background_style(WHITE.mix(0.85))
         .border_style(RGBColor(180, 180, 180))
         .label_font(("sans-serif", 14))
         .draw()
         .map_err(drawing_error(title))?;
     Ok(())
+}
+
+/// Epochs are whole numbers: only integer positions get a label.
+fn epoch_label(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-9 && *x >= 1.0 {
+        format!("{}", x.round() as i64)
+    } else {
+        String::new()
+    }
+}
+
+type Plot<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One history as a line with a dot per epoch, and its legend entry.
+fn draw_history(
+    plot: &mut Plot<'_, '_>,
+    title: &str,
+    label: &str,
+    values: &[f64],
+    color: RGBColor,
+) -> Result<()> {
+    let points: Vec<(f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| ((i + 1) as f64, v))
+        // A NaN epoch (diverged training) is left out, the line joining
+        // its neighbours, rather than breaking the chart.
+        .filter(|(_, v)| v.is_finite())
+        .collect();
+    plot.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+        .map_err(drawing_error(title))?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    plot.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+        .map_err(drawing_error(title))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracy_axis_stops_at_one() {
+        let r = value_range([0.97, 0.99].iter(), Some(1.0));
+        assert!(r.end <= 1.0 && r.start < 0.97, "{r:?}");
+        // A percentage is not a fraction: drawn as given.
+        let r = value_range([97.0, 99.0].iter(), Some(1.0));
+        assert!(r.end > 99.0, "{r:?}");
+        // Loss has no cap.
+        let r = value_range([0.5, 1.0].iter(), None);
+        assert!(r.end > 1.0, "{r:?}");
+    }
 }

@@ -4,6 +4,7 @@
 use plotters::style::RGBColor;
 use tch::{Kind, Tensor};
 
+use super::classes::{class_name, predicted_classes, to_vec};
 use super::grid::{min_max, render_tiles, Layout, Palette, Tile};
 use crate::display::{Png, Show};
 use crate::error::{Error, Result};
@@ -12,16 +13,6 @@ use crate::error::{Error, Result};
 const OK_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// Title colour of a wrong prediction.
 pub(crate) const WRONG_COLOR: RGBColor = RGBColor(210, 20, 20);
-
-/// Copies a tensor's values, flattened, to a `Vec` on the CPU (`f32` for
-/// pixels, `i64` for classes).
-pub(crate) fn to_vec<T: tch::kind::Element + Copy>(t: &Tensor, what: &str) -> Result<Vec<T>> {
-    let flat = t
-        .f_to_kind(T::KIND)?
-        .f_to_device(tch::Device::Cpu)?
-        .f_reshape([-1])?;
-    Vec::<T>::try_from(&flat).map_err(|e| Error::Shape(format!("{what}: cannot read values: {e}")))
-}
 
 /// Splits `[N,1,H,W]` or `[N,H,W]` into `N` matrices scaled to `[0, 1]`:
 /// `uint8` is divided by 255, floats already in `[0, 1]` are kept, others
@@ -137,12 +128,7 @@ impl ImageGrid {
     }
 
     fn name(&self, class: i64) -> String {
-        match &self.class_names {
-            Some(names) if class >= 0 && (class as usize) < names.len() => {
-                names[class as usize].clone()
-            }
-            _ => class.to_string(),
-        }
+        class_name(self.class_names.as_deref(), class)
     }
 
     /// Draws the grid.
@@ -157,48 +143,18 @@ impl ImageGrid {
                 self.labels.size()
             )));
         }
-        let preds = match &self.predictions {
-            None => None,
-            Some(p) => {
-                let p = if p.dim() == 2 {
-                    p.f_argmax(1, false)?
-                } else {
-                    p.shallow_clone()
-                };
-                let p = to_vec::<i64>(&p, "show_images: predictions")?;
-                if p.len() != tiles.len() {
-                    return Err(Error::Shape(format!(
-                        "show_images: {} images but {} predictions",
-                        tiles.len(),
-                        p.len()
-                    )));
-                }
-                Some(p)
-            }
-        };
+        let preds = self.predicted(tiles.len())?;
         let tiles: Vec<Tile> = tiles
             .into_iter()
             .zip(&labels)
             .enumerate()
             .take(self.limit)
-            .map(|(i, (values, &label))| {
-                let title = match &preds {
-                    None => vec![(self.name(label), OK_COLOR)],
-                    Some(p) => {
-                        let color = if p[i] == label { OK_COLOR } else { WRONG_COLOR };
-                        vec![
-                            (format!("pred {}", self.name(p[i])), color),
-                            (format!("true {}", self.name(label)), color),
-                        ]
-                    }
-                };
-                Tile {
-                    values,
-                    height: h,
-                    width: w,
-                    title,
-                    annotations: None,
-                }
+            .map(|(i, (values, &label))| Tile {
+                values,
+                height: h,
+                width: w,
+                title: self.title(label, preds.as_ref().map(|p| p[i])),
+                annotations: None,
             })
             .collect();
         render_tiles(
@@ -210,6 +166,35 @@ impl ImageGrid {
                 heading: None,
             },
         )
+    }
+
+    /// The predicted classes, one per image, if predictions were given.
+    fn predicted(&self, images: usize) -> Result<Option<Vec<i64>>> {
+        let Some(p) = &self.predictions else {
+            return Ok(None);
+        };
+        let p = to_vec::<i64>(&predicted_classes(p)?, "show_images: predictions")?;
+        if p.len() != images {
+            return Err(Error::Shape(format!(
+                "show_images: {images} images but {} predictions",
+                p.len()
+            )));
+        }
+        Ok(Some(p))
+    }
+
+    /// `5`, or `pred 3` / `true 5` in red when the prediction is wrong.
+    fn title(&self, label: i64, predicted: Option<i64>) -> Vec<(String, RGBColor)> {
+        match predicted {
+            None => vec![(self.name(label), OK_COLOR)],
+            Some(p) => {
+                let color = if p == label { OK_COLOR } else { WRONG_COLOR };
+                vec![
+                    (format!("pred {}", self.name(p)), color),
+                    (format!("true {}", self.name(label)), color),
+                ]
+            }
+        }
     }
 
     /// Called by evcxr for the last expression of a cell: shows the grid,

@@ -7,6 +7,7 @@
 //! when it is a notebook cell's last expression and can be
 //! [`save`](crate::display::Png::save)d elsewhere.
 
+mod classes;
 mod confusion;
 mod features;
 mod grid;

@@ -1,9 +1,12 @@
-//! The CPU speed-ups the layers take by default, and how to turn them off.
+//! The CPU speed-ups the layers take by default, and how to turn them off:
+//! channels-last convolutions in eval mode (`channels_last.rs`) and a
+//! multi-threaded dropout mask (`dropout_mask.rs`).
 //!
 //! Both change only how the numbers are computed, not what they mean; each
-//! reads its environment variable on every call, so a notebook can switch
-//! it in any cell (`std::env::set_var("CNN_LAB_FAST_DROPOUT", "0")`) and
-//! the next forward pass follows.
+//! follows its environment variable (read through [`crate::env`]) at every
+//! forward pass, so a notebook can switch it in any cell
+//! (`std::env::set_var("CNN_LAB_FAST_DROPOUT", "0")`) and the next forward
+//! pass follows.
 //!
 //! | variable | on (default) | off (`0`, `false`, `off`, `no`) |
 //! |---|---|---|
@@ -27,6 +30,9 @@
 //! channels-last there gives the same logits to within float rounding,
 //! about twice as fast.
 
+pub(crate) mod channels_last;
+pub(crate) mod dropout_mask;
+
 /// `CNN_LAB_CHANNELS_LAST`: channels-last convolutions on the CPU.
 pub const CHANNELS_LAST: &str = "CNN_LAB_CHANNELS_LAST";
 
@@ -36,13 +42,7 @@ pub const FAST_DROPOUT: &str = "CNN_LAB_FAST_DROPOUT";
 /// Whether the speed-up named by `variable` is on: yes unless the variable
 /// is set to `0`, `false`, `off` or `no` (any case).
 pub fn enabled(variable: &str) -> bool {
-    match std::env::var(variable) {
-        Ok(v) => !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "0" | "false" | "off" | "no"
-        ),
-        Err(_) => true,
-    }
+    crate::env::switch(variable)
 }
 
 #[cfg(test)]

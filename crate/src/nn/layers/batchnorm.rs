@@ -1,0 +1,175 @@
+//! `nn.BatchNorm2d`.
+
+use tch::{Device, Kind, Tensor};
+
+use super::{assert_valid, buffer, filled_param, param};
+use crate::nn::hooks::{record_forward, ForwardHooks};
+use crate::nn::module::{header_line, Module, NamedTensor};
+use crate::pyfmt::{py_bool, py_float};
+
+/// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,
+/// track_running_stats=True)`. Parameters `weight` (ones) and `bias`
+/// (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
+/// `num_batches_tracked` (an int64 scalar). In training mode it normalises
+/// with the batch statistics and updates the running ones
+/// (`running = (1 - momentum) * running + momentum * batch`, unbiased
+/// variance); in eval mode it uses the running statistics.
+///
+/// ```
+/// use cnn_lab::*;
+/// let bn = BatchNorm2d::new(32);
+/// assert_eq!(bn.to_string(), "BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
+/// ```
+pub struct BatchNorm2d {
+    num_features: i64,
+    eps: f64,
+    momentum: f64,
+    weight: Option<Tensor>,
+    bias: Option<Tensor>,
+    running_mean: Option<Tensor>,
+    running_var: Option<Tensor>,
+    num_batches_tracked: Option<Tensor>,
+    hooks: ForwardHooks,
+}
+
+impl BatchNorm2d {
+    /// Batch normalisation over `num_features` channels with PyTorch's defaults.
+    pub fn new(num_features: i64) -> BatchNorm2d {
+        BatchNorm2d {
+            num_features,
+            eps: 1e-5,
+            momentum: 0.1,
+            weight: None,
+            bias: None,
+            running_mean: None,
+            running_var: None,
+            num_batches_tracked: None,
+            hooks: ForwardHooks::default(),
+        }
+        .affine(true)
+        .track_running_stats(true)
+    }
+
+    /// `eps`, added to the variance (default 1e-5).
+    pub fn eps(mut self, eps: f64) -> Self {
+        self.eps = eps;
+        self
+    }
+
+    /// `momentum` of the running statistics (default 0.1).
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// `affine`: learnable `weight` and `bias` (default `true`).
+    pub fn affine(mut self, affine: bool) -> Self {
+        let n = [self.num_features.max(0)];
+        self.weight = affine.then(|| filled_param(&n, 1.0));
+        self.bias = affine.then(|| filled_param(&n, 0.0));
+        self
+    }
+
+    /// `track_running_stats`: keep running statistics for eval mode (default `true`).
+    pub fn track_running_stats(mut self, track: bool) -> Self {
+        let n = [self.num_features.max(0)];
+        let opts = (Kind::Float, Device::Cpu);
+        self.running_mean = track.then(|| Tensor::zeros(n, opts));
+        self.running_var = track.then(|| Tensor::ones(n, opts));
+        self.num_batches_tracked = track.then(|| Tensor::zeros([], (Kind::Int64, Device::Cpu)));
+        self
+    }
+
+    /// The running mean buffer, if tracked.
+    pub fn running_mean(&self) -> Option<&Tensor> {
+        self.running_mean.as_ref()
+    }
+
+    /// The running (unbiased) variance buffer, if tracked.
+    pub fn running_var(&self) -> Option<&Tensor> {
+        self.running_var.as_ref()
+    }
+
+    /// How many training batches updated the running statistics.
+    pub fn num_batches_tracked(&self) -> i64 {
+        self.num_batches_tracked
+            .as_ref()
+            .map_or(0, |t| t.int64_value(&[]))
+    }
+}
+
+impl Module for BatchNorm2d {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        record_forward(self, || {
+            assert_valid(self);
+            let dim = xs.dim();
+            assert!(
+                dim == 4,
+                "{}: expected 4D input (got {dim}D input)",
+                header_line(self)
+            );
+            if train {
+                if let Some(n) = &self.num_batches_tracked {
+                    let _guard = tch::no_grad_guard();
+                    let _ = n.shallow_clone().g_add_scalar_(1);
+                }
+            }
+            // As PyTorch: batch statistics when training or when nothing is tracked.
+            let use_batch_stats = train || self.running_mean.is_none();
+            xs.batch_norm(
+                self.weight.as_ref(),
+                self.bias.as_ref(),
+                self.running_mean.as_ref(),
+                self.running_var.as_ref(),
+                use_batch_stats,
+                self.momentum,
+                self.eps,
+                true,
+            )
+        })
+    }
+
+    fn type_name(&self) -> String {
+        "BatchNorm2d".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!(
+            "{}, eps={}, momentum={}, affine={}, track_running_stats={}",
+            self.num_features,
+            py_float(self.eps),
+            py_float(self.momentum),
+            py_bool(self.weight.is_some()),
+            py_bool(self.running_mean.is_some())
+        )
+    }
+
+    fn own_tensors(&self) -> Vec<NamedTensor> {
+        let mut out = Vec::new();
+        out.extend(self.weight.iter().map(|t| param("weight", t)));
+        out.extend(self.bias.iter().map(|t| param("bias", t)));
+        out.extend(self.running_mean.iter().map(|t| buffer("running_mean", t)));
+        out.extend(self.running_var.iter().map(|t| buffer("running_var", t)));
+        out.extend(
+            self.num_batches_tracked
+                .iter()
+                .map(|t| buffer("num_batches_tracked", t)),
+        );
+        out
+    }
+
+    fn config_error(&self) -> Option<String> {
+        if self.num_features <= 0 {
+            return Some(format!(
+                "num_features must be positive, got {}",
+                self.num_features
+            ));
+        }
+        (self.eps <= 0.0 || !self.eps.is_finite())
+            .then(|| format!("eps must be positive, got {}", py_float(self.eps)))
+    }
+}
