@@ -1,71 +1,107 @@
 #!/usr/bin/env bash
-# The GPU half of the lecture benchmark (issue 6), as one prepared check for a
-# borrowed GPU machine (see ../shared/GPU.md): everything is built here, only
-# binaries and data travel, and that machine's own torch 2.11 libraries are used.
+# The GPU checks (issues 6 and 15), as one prepared run for a borrowed GPU
+# machine (see ../shared/GPU.md): everything is built here, only binaries and
+# data travel, and that machine's own torch 2.11 libraries are used.
 #
 #   here:   scripts/gpu_check.sh --prepare
-#           builds bench_train (release) and copies it, with MNIST's four .gz
-#           files, into .gpu/ (git-ignored; ~12 MB).
+#           builds bench_train, gpu_order and lecture_gpu (release) and copies
+#           them, with MNIST's four .gz files, into .gpu/ (git-ignored; ~15 MB).
 #   there:  bash scripts/gpu_check.sh --run [--epochs 10]
-#           (the device tool: carry [".gpu"], timeout ≥ 400 s) prints the GPU,
-#           whether cnn_lab's cuda_if_available() finds it through pip torch's
-#           libtorch_cuda, then runs the lecture's 10 epochs through
-#           cnn_lab and through the PyTorch baseline (preloaded, then the
-#           lecture's DataLoader), alternating, and prints one JSON line each
-#           (also to $OUT/gpu_results.jsonl when $OUT is set).
+#           (the device tool: carry [".gpu"], timeout ≥ 500 s) prints the GPU;
+#           checks that CUDA is found whatever the first torch call, one fresh
+#           process per order, the notebooks' (seed, then device_from_env())
+#           included; trains the lecture with fit on the GPU, reloads its
+#           checkpoint on the CPU and tests it there; then runs the lecture's
+#           epochs through cnn_lab and through the PyTorch baseline
+#           (preloaded, then the lecture's DataLoader). One JSON line each
+#           (also to $OUT/gpu_results.jsonl when $OUT is set); exits non-zero
+#           if any check failed, after running them all.
+#   dry run on a CPU (here, after --prepare, with scripts/env.sh sourced):
+#           scripts/gpu_check.sh --run --device cpu --epochs 1 --max-batches 2
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 mode="${1:-}"
 shift || true
 epochs=10
+device=cuda
+max_batches=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs="$2"; shift 2 ;;
+    --device) device="$2"; shift 2 ;;
+    --max-batches) max_batches=(--max-batches "$2"); shift 2 ;;
     *) echo "gpu_check.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
+bins=(bench_train gpu_order lecture_gpu)
 
 case "$mode" in
   --prepare)
     # shellcheck source=env.sh
     source scripts/env.sh
-    cargo build --release --quiet -p cnn_lab --example bench_train
+    cargo build --release --quiet -p cnn_lab "${bins[@]/#/--example=}"
     rm -rf .gpu && mkdir -p .gpu/datasets/MNIST/raw
-    cp target/release/examples/bench_train .gpu/
+    for b in "${bins[@]}"; do cp "target/release/examples/$b" .gpu/; done
     cp "$CNN_LAB_DATA"/MNIST/raw/*.gz .gpu/datasets/MNIST/raw/
     du -sh .gpu
     ;;
   --run)
-    [ -x .gpu/bench_train ] || { echo "gpu_check.sh: run --prepare here first and carry .gpu" >&2; exit 2; }
+    for b in "${bins[@]}"; do
+      [ -x ".gpu/$b" ] || { echo "gpu_check.sh: no .gpu/$b: run --prepare here first and carry .gpu" >&2; exit 2; }
+    done
     py="$(command -v python3)"
     torch_lib="$("$py" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
     export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    # The backend is chosen by the driver (the default), as a learner's would be.
+    unset CNN_LAB_CUDA_BACKEND CNN_LAB_DEVICE
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     "$py" -c 'import torch, torchvision; print("python torch", torch.__version__, "torchvision", torchvision.__version__, "cuda", torch.cuda.is_available())'
     results="${OUT:-/tmp}/gpu_results.jsonl"
     : > "$results"
     data="$here/.gpu/datasets"
-    run() { echo "gpu_check: $*" >&2; "$@" | tee -a "$results"; }
-    # A short warm-up of each (cuDNN autotuning, CUDA context), then the timed runs.
-    run .gpu/bench_train --device cuda --epochs 1 --max-batches 20 --data "$data"
-    run "$py" benches/pytorch_baseline.py --variant preloaded --device cuda --epochs 1 --max-batches 20 --data "$data" --scratch /tmp/bench-data
-    run .gpu/bench_train --device cuda --epochs "$epochs" --data "$data"
-    run "$py" benches/pytorch_baseline.py --variant preloaded --device cuda --epochs "$epochs" --data "$data" --scratch /tmp/bench-data
-    run "$py" benches/pytorch_baseline.py --variant dataloader --device cuda --epochs "$epochs" --data "$data" --scratch /tmp/bench-data
+    failed=()
+    run() {
+      echo "gpu_check: $*" >&2
+      "$@" | tee -a "$results" || failed+=("$*")
+    }
+    # 1. CUDA whatever the first call: a fresh process per order.
+    for first in nothing tensor conv tch-seed cnn_lab-seed notebook; do
+      run .gpu/gpu_order --first "$first" --expect "$device"
+    done
+    # 2. The lecture: fit on the GPU with a checkpoint, reloaded and tested on the CPU.
+    run .gpu/lecture_gpu --device "$device" --epochs "$epochs" "${max_batches[@]}" \
+      --data "$data" --out /tmp/cnn_lab_lecture_gpu
+    # 3. The benchmark. A short warm-up of each (cuDNN autotuning, CUDA
+    #    context), then the timed runs.
+    run .gpu/bench_train --device "$device" --epochs 1 --max-batches 20 --data "$data"
+    run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs 1 --max-batches 20 --data "$data" --scratch /tmp/bench-data
+    run .gpu/bench_train --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data"
+    run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
+    run "$py" benches/pytorch_baseline.py --variant dataloader --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
     "$py" - "$results" "$epochs" <<'PY'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
 epochs = int(sys.argv[2])
 for r in rows:
-    if r["kind"] == "summary" and r.get("max_batches") is None:
+    if r.get("kind") == "order":
+        print(f'first call {r["first"]:13} -> {r["device"]:8} is_available {r["is_available"]}  ok {r["ok"]}')
+    elif r.get("kind") == "lecture":
+        print(f'fit on {r["device"]}: {r["epochs"]} epochs {r["fit_s"]:.2f} s, val acc {r["fit_val_acc"]:.4f}; '
+              f'reloaded on the CPU {r["cpu_reloaded_acc"]:.4f}  ok {r["ok"]}')
+    elif r.get("kind") == "summary" and r.get("max_batches") is None:
         print(f'{r["impl"]:20} {epochs} epochs {r["epoch_s"] * epochs:7.2f} s  '
               f'train {r["train_images_per_s"]:8.0f} img/s  test eval {r["test_eval_s"]:.3f} s  '
               f'val acc {r["val_acc"]:.4f}')
 PY
+    if [ ${#failed[@]} -gt 0 ]; then
+      printf 'gpu_check: FAILED: %s\n' "${failed[@]}" >&2
+      exit 1
+    fi
+    echo "gpu_check: all checks passed" >&2
     ;;
   *)
-    sed -n '2,16p' "$0"
+    sed -n '2,20p' "$0"
     exit 2
     ;;
 esac

@@ -13,7 +13,9 @@
 //!
 //! With `--device cuda` the datasets are moved to the GPU once (the loaders'
 //! `device`), so a batch is a slice of device memory; it fails if
-//! `cuda_if_available()` finds no GPU.
+//! `cuda_if_available()` finds no GPU. It seeds before it asks for the
+//! device, as the notebooks do; that order is safe because cnn_lab loads
+//! the CUDA backend at start-up (see `cnn_lab::cuda`).
 //!
 //! `--max-batches B` limits the training pass and each re-evaluation to B
 //! batches (loaders over the first B·batch-size images); the test-set
@@ -24,6 +26,10 @@ use std::time::Instant;
 
 use cnn_lab::models::MnistCNNModel;
 use cnn_lab::*;
+
+#[path = "support/mod.rs"]
+mod support;
+use support::limited;
 
 struct Args {
     threads: i32,
@@ -69,21 +75,6 @@ fn parse_args() -> std::result::Result<Args, String> {
     Ok(a)
 }
 
-/// The first `max_batches` batches' worth of `loader`'s samples, same
-/// batch size and shuffling.
-fn limited(loader: DataLoader, max_batches: Option<usize>, shuffle: bool) -> Result<DataLoader> {
-    let Some(b) = max_batches else {
-        return Ok(loader);
-    };
-    let n = (b * loader.batch_size()).min(loader.num_samples()) as i64;
-    Ok(DataLoader::new(
-        loader.images().narrow(0, 0, n),
-        loader.labels().narrow(0, 0, n),
-        loader.batch_size(),
-    )?
-    .shuffle(shuffle))
-}
-
 fn peak_rss_mb() -> f64 {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -98,10 +89,11 @@ fn main() -> Result<()> {
     let device = if args.cuda {
         match cuda_if_available() {
             Device::Cpu => {
-                return Err(Error::InvalidArgument(
-                    "--device cuda: no CUDA device is visible (cuda_if_available() gave Cpu)"
-                        .into(),
-                ))
+                return Err(Error::InvalidArgument(format!(
+                    "--device cuda: no CUDA device is visible (cuda_if_available() gave Cpu; \
+                     CUDA backend: {:?})",
+                    cuda::load_cuda_backend()
+                )))
             }
             gpu => gpu,
         }

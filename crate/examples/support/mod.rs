@@ -1,0 +1,23 @@
+//! What the benchmark and GPU examples share (`#[path]`-included; not an
+//! example of its own).
+
+use cnn_lab::*;
+
+/// The first `max_batches` batches' worth of `loader`'s samples, same
+/// batch size and shuffling.
+pub fn limited(
+    loader: DataLoader,
+    max_batches: Option<usize>,
+    shuffle: bool,
+) -> Result<DataLoader> {
+    let Some(b) = max_batches else {
+        return Ok(loader);
+    };
+    let n = (b * loader.batch_size()).min(loader.num_samples()) as i64;
+    Ok(DataLoader::new(
+        loader.images().narrow(0, 0, n),
+        loader.labels().narrow(0, 0, n),
+        loader.batch_size(),
+    )?
+    .shuffle(shuffle))
+}
