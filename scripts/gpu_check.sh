@@ -26,11 +26,12 @@ shift || true
 epochs=10
 device=cuda
 max_batches=()
+warm_up=(--max-batches 20)
 while [ $# -gt 0 ]; do
   case "$1" in
     --epochs) epochs="$2"; shift 2 ;;
     --device) device="$2"; shift 2 ;;
-    --max-batches) max_batches=(--max-batches "$2"); shift 2 ;;
+    --max-batches) max_batches=(--max-batches "$2"); warm_up=("${max_batches[@]}"); shift 2 ;;
     *) echo "gpu_check.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -74,8 +75,8 @@ case "$mode" in
       --data "$data" --out /tmp/cnn_lab_lecture_gpu
     # 3. The benchmark. A short warm-up of each (cuDNN autotuning, CUDA
     #    context), then the timed runs.
-    run .gpu/bench_train --device "$device" --epochs 1 --max-batches 20 --data "$data"
-    run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs 1 --max-batches 20 --data "$data" --scratch /tmp/bench-data
+    run .gpu/bench_train --device "$device" --epochs 1 "${warm_up[@]}" --data "$data"
+    run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs 1 "${warm_up[@]}" --data "$data" --scratch /tmp/bench-data
     run .gpu/bench_train --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data"
     run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
     run "$py" benches/pytorch_baseline.py --variant dataloader --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data

@@ -67,8 +67,9 @@ fn main() -> std::process::ExitCode {
     println!(
         "{{\"kind\": \"order\", \"first\": \"{first}\", \"device\": \"{device:?}\", \
          \"is_available\": {is_available}, \"devices\": {}, \"mapped_at_start\": {mapped_at_start}, \
-         \"backend\": {:?}, \"ok\": {ok}}}",
+         \"driver\": {}, \"backend\": {:?}, \"ok\": {ok}}}",
         tch::Cuda::device_count(),
+        cuda::nvidia_driver_present(),
         // A Debug-quoted string is valid JSON for the ASCII text printed here.
         format!("{:?}", cuda::load_cuda_backend())
     );
