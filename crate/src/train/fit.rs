@@ -92,19 +92,6 @@ where
             "{}",
             epoch_line(epoch, epochs, [train_loss, train_acc, val_loss, val_acc])
         );
-        if let Some(handle) = &mut live_plot {
-            // A picture that fails to draw must not stop training;
-            // plot_fit_result reports it when called at the end.
-            if let Ok(png) = plot_fit_result(
-                &result.train_loss,
-                &result.train_accuracy,
-                &result.val_loss,
-                &result.val_accuracy,
-            ) {
-                handle.show("image/png", &png.base64());
-            }
-        }
-
         if val_loss < best {
             if let Some(path) = &options.save_model_path {
                 println!(
@@ -124,8 +111,13 @@ where
                     "Early stopping: Epoch - {epoch} (no better validation loss for {since_best} epochs)"
                 );
                 result.stopped_early = true;
-                break;
             }
+        }
+        if let Some(handle) = &mut live_plot {
+            redraw(handle, &result);
+        }
+        if result.stopped_early {
+            break;
         }
     }
     result.elapsed = start.elapsed();
@@ -201,6 +193,20 @@ where
     let loss = loss_sum.double_value(&[]) / batches as f64;
     line.finish(loss, samples);
     Ok(loss)
+}
+
+/// The live chart: the picture `plot_fit_result` draws, for the epochs so
+/// far, in place of the last one. A picture that fails to draw must not
+/// stop training; `plot_fit_result` reports it when called at the end.
+fn redraw(handle: &mut DisplayHandle, so_far: &FitResult) {
+    if let Ok(png) = plot_fit_result(
+        &so_far.train_loss,
+        &so_far.train_accuracy,
+        &so_far.val_loss,
+        &so_far.val_accuracy,
+    ) {
+        handle.show("image/png", &png.base64());
+    }
 }
 
 /// Adds to an [`Error::Interrupted`] from a pass which epoch it was and
