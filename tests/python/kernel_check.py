@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 KERNEL = "cnn_lab"
-TAG = re.compile(r"(?:question-mark|tch-panic|eprintln)-\d+")
+TAG = re.compile(r"(?:question-mark|tch-panic|std-panic|eprintln)-\d+")
 DEP = f':dep cnn_lab = {{ path = "{ROOT / "crate"}" }}\nuse cnn_lab::*;'
 
 
@@ -100,9 +100,10 @@ def cmd_stress(args):
     """Every cell's error text arrives before its idle, under its own parent."""
     k = Kernel()
     try:
-        reply, own, _, _ = k.execute(DEP)
-        if reply["status"] != "ok":
-            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+        if not args.no_deps:
+            reply, own, _, _ = k.execute(DEP)
+            if reply["status"] != "ok":
+                fail(f"loading cnn_lab failed: {outputs_text(own)}")
         kinds = {
             "question-mark": (
                 'let r: std::result::Result<i32, String> = Err("deliberate {tag}".to_string());\nr?;',
@@ -117,6 +118,14 @@ def cmd_stress(args):
             ),
             "eprintln": ('eprintln!("to stderr {tag}");', "ok"),
         }
+        if args.no_deps:
+            # No :dep, nothing to build: the same measurement for any evcxr
+            # (e.g. an unpatched one, which would first rebuild a slot).
+            kinds["std-panic"] = (
+                'let _tag = "{tag}";\nlet v: Vec<i32> = Vec::new();\nlet _ = v[{cols}];',
+                "error",
+            )
+            del kinds["tch-panic"]
         requests = []  # (kind, tag, msg_id, idle_at, reply)
         started = time.monotonic()
         for i in range(args.per_kind):
@@ -144,7 +153,8 @@ def cmd_stress(args):
                     misplaced.append((tag, named))
         for kind, tag, _, _, own in requests:
             text = outputs_text(own)
-            expect = {"question-mark": f"deliberate {tag}", "tch-panic": "cannot be multiplied", "eprintln": f"to stderr {tag}"}[kind]
+            expect = {"question-mark": f"deliberate {tag}", "tch-panic": "cannot be multiplied",
+                      "std-panic": "index out of bounds", "eprintln": f"to stderr {tag}"}[kind]
             if expect not in text:
                 missing.append((tag, text[:200]))
             if kind == "tch-panic" and not args.report_only:
@@ -156,7 +166,9 @@ def cmd_stress(args):
                 elif any(m["msg_type"] == "stream" and m["content"]["name"] == "stderr" for m in own):
                     fail(f"{tag}: the panic also went to stderr: {outputs_text(own)[:400]}")
         print(f"stress: {len(requests)} cells ({args.per_kind} of each of {', '.join(kinds)}) in {elapsed:.1f} s")
-        print(f"stress: stream/error messages after their cell's idle: {len(late)}")
+        late_cells = sorted({tag for tag, _, _ in late})
+        print(f"stress: stream/error messages after their cell's idle: {len(late)}, "
+              f"in {len(late_cells)} of {len(requests)} cells")
         print(f"stress: messages naming another cell: {len(misplaced)}; cells missing their text: {len(missing)}")
         if args.report_only:
             return
@@ -364,6 +376,8 @@ def main():
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("stress")
     p.add_argument("--per-kind", type=int, default=50)
+    p.add_argument("--no-deps", action="store_true",
+                   help="no :dep cnn_lab; a std panic instead of a tch one")
     p.add_argument("--report-only", action="store_true",
                    help="print the counts without judging (e.g. against an unpatched evcxr_jupyter)")
     p.set_defaults(func=cmd_stress)
