@@ -323,9 +323,10 @@ class Notebook:
                 raise TimeoutError(f"{what} within {timeout} s; last state: {_brief(snap)}")
             time.sleep(poll)
 
-    def wait_idle(self, timeout, settle=2.0):
+    def wait_idle(self, timeout, settle=2.0, on_snapshot=None):
         """Waits until nothing runs: the kernel idle and no cell at [*], the
-        same for `settle` seconds (output that comes after idle shows then)."""
+        same for `settle` seconds (output that comes after idle shows then).
+        `on_snapshot` sees every snapshot taken meanwhile."""
         def quiet(s):
             return s and s["status"] == "idle" and not any(
                 c["prompt"] == "[*]:" for c in s["cells"] if c["code"])
@@ -335,6 +336,8 @@ class Notebook:
         while True:
             snap = self.snapshot()
             now = time.monotonic()
+            if on_snapshot and snap:
+                on_snapshot(snap)
             if quiet(snap):
                 quiet_since = quiet_since or now
                 if now - quiet_since >= settle:
@@ -386,26 +389,8 @@ class Notebook:
         return self.d.find_elements(
             "css selector", ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell.jp-CodeCell")
 
-    def first_image_seen(self, timeout, poll=0.2):
-        """Seconds (monotonic clock) when the first image output has loaded."""
-        js = r"""
-        const p = [...document.querySelectorAll('.jp-NotebookPanel')]
-          .find(p => !p.classList.contains('lm-mod-hidden'));
-        return !!p && [...p.querySelectorAll('.jp-OutputArea-output img')]
-          .some(im => im.complete && im.naturalWidth > 0);
-        """
-        deadline = time.monotonic() + timeout
-        while not self.d.execute_script(js):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.name}: no chart within {timeout} s")
-            time.sleep(poll)
-        return time.monotonic()
-
-    def output_element(self, code_index, which=0, selector=None):
-        cell = self._code_cell_elements()[code_index]
-        outs = cell.find_elements("css selector", ".jp-OutputArea-child")
-        el = outs[which]
-        return el.find_element("css selector", selector) if selector else el
+    def cell_element(self, code_index):
+        return self._code_cell_elements()[code_index]
 
     def screenshot(self, what, element=None):
         """Saves target/browser/<notebook>-<what>.png: an element (scrolled
