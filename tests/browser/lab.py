@@ -53,7 +53,9 @@ def missing_prerequisites():
         missing.append(f"Selenium in {VENV} (scripts/requirements.txt)")
     spec = ROOT / "target" / "jupyter" / "kernels" / KERNEL / "kernel.json"
     if not spec.exists():
-        missing.append(f"the {KERNEL} kernelspec {spec}")
+        missing.append(f"the {KERNEL} kernelspec {spec} (scripts/setup.sh)")
+    if not os.access(ROOT / "target" / "kernel" / "evcxr_jupyter", os.X_OK):
+        missing.append("the kernel binary target/kernel/evcxr_jupyter (scripts/setup.sh)")
     return missing
 
 
