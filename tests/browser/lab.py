@@ -216,7 +216,7 @@ class Browser:
             "--no-first-run", "--disable-background-networking",
             "--disable-component-update", "--disable-sync",
             "--disable-dev-shm-usage", f"--user-data-dir={self.profile}",
-            f"--window-size={width},{height}", "--lang=ko-KR",
+            f"--window-size={width},{height}",
         ):
             opts.add_argument(arg)
         OUT.mkdir(parents=True, exist_ok=True)
