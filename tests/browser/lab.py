@@ -222,6 +222,7 @@ class Browser:
         OUT.mkdir(parents=True, exist_ok=True)
         self.service = Service(
             executable_path=CHROMEDRIVER,
+            service_args=["--log-level=WARNING"],
             log_output=str(OUT / "chromedriver.log"),
             popen_kw={"start_new_session": True},  # chromedriver + chromium: one group
         )
@@ -252,7 +253,7 @@ const panel = [...document.querySelectorAll('.jp-NotebookPanel')]
 if (!panel) return null;
 // The status bar's kernel item: "Rust (cnn_lab) | Idle".
 const kernel = [...document.querySelectorAll('.jp-StatusBar-TextItem')]
-  .map(e => e.innerText).find(t => / \| /.test(t)) || '';
+  .map(e => e.textContent).find(t => / \| /.test(t)) || '';
 const app = window.jupyterapp;
 const widget = app && app.shell.currentWidget;
 const model = widget && widget.content && widget.content.model;
@@ -263,17 +264,17 @@ const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) =>
     const typed = o.hasAttribute('data-mime-type') ? o : o.querySelector('[data-mime-type]');
     return {
       mime: typed ? typed.getAttribute('data-mime-type') : '',
-      text: o.innerText,
+      text: o.textContent,
       images: [...o.querySelectorAll('img')].map(im => ({
         complete: im.complete, naturalWidth: im.naturalWidth, naturalHeight: im.naturalHeight,
       })),
-      tables: [...o.querySelectorAll('table')].map(t => t.innerText),
+      tables: [...o.querySelectorAll('table')].map(t => t.textContent),
     };
   });
   return {
     index: i,
     code: c.classList.contains('jp-CodeCell'),
-    prompt: prompt ? prompt.innerText.trim() : '',
+    prompt: prompt ? prompt.textContent.trim() : '',
     outputs: outputs,
     // nbformat's view: [{output_type, name (streams), ename, evalue (errors)}]
     model: (json.outputs || []).map(o => ({
@@ -394,9 +395,9 @@ class Notebook:
     def cell_element(self, code_index):
         return self._code_cell_elements()[code_index]
 
-    def screenshot(self, what, element=None):
+    def screenshot(self, what, element=None, scroll_to=None):
         """Saves target/browser/<notebook>-<what>.png: an element (scrolled
-        into view) or the window."""
+        into view) or the window (scrolled to `scroll_to` first)."""
         OUT.mkdir(parents=True, exist_ok=True)
         path = OUT / f"{Path(self.name).stem}-{what}.png"
         try:
@@ -405,6 +406,9 @@ class Notebook:
                 time.sleep(0.3)
                 element.screenshot(str(path))
             else:
+                if scroll_to is not None:
+                    self.d.execute_script("arguments[0].scrollIntoView({block: 'start'})", scroll_to)
+                    time.sleep(0.5)
                 self.d.save_screenshot(str(path))
         except Exception as e:  # a picture is for people; never hide the real failure
             print(f"(no screenshot {path.name}: {e})")

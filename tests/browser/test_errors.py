@@ -55,7 +55,7 @@ def run_all(browser):
         nb.run_all(RUN_TIMEOUT)
         code = nb.code_cells(nb.wait_idle(RUN_TIMEOUT))
         nb.screenshot("first-error", nb.cell_element(QUESTION_MARK))
-        nb.screenshot("window")
+        nb.screenshot("window", scroll_to=nb.cell_element(QUESTION_MARK))
     finally:
         server.stop()
     return code

@@ -73,7 +73,7 @@ def _screenshots(nb, run):
                 i = code_index[id(c)]
                 nb.screenshot(what, nb.cell_element(i))
                 break
-    nb.screenshot("window")
+    nb.screenshot("window", scroll_to=nb.cell_element(0))
 
 
 @pytest.fixture(scope="module", params=NOTEBOOKS)
