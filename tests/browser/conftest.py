@@ -30,6 +30,9 @@ def browser():
             + ". scripts/setup.sh installs them (Debian packages through apt-get, as root).",
             pytrace=False,
         )
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob("*.png"):  # no picture from an earlier run left to mislead
+        old.unlink()
     b = Browser()
     try:
         yield b

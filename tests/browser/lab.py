@@ -402,9 +402,18 @@ class Notebook:
         path = OUT / f"{Path(self.name).stem}-{what}.png"
         try:
             if element is not None:
-                self.d.execute_script("arguments[0].scrollIntoView({block: 'start'})", element)
-                time.sleep(0.3)
-                element.screenshot(str(path))
+                # The notebook scrolls inside a fixed-size window: make the
+                # window tall enough for the whole element, then put it back.
+                size = self.d.get_window_size()
+                tall = self.d.execute_script("return arguments[0].getBoundingClientRect().height", element)
+                if tall + 250 > size["height"]:
+                    self.d.set_window_size(size["width"], min(int(tall) + 250, 4000))
+                try:
+                    self.d.execute_script("arguments[0].scrollIntoView({block: 'start'})", element)
+                    time.sleep(0.5)
+                    element.screenshot(str(path))
+                finally:
+                    self.d.set_window_size(size["width"], size["height"])
             else:
                 if scroll_to is not None:
                     self.d.execute_script("arguments[0].scrollIntoView({block: 'start'})", scroll_to)
