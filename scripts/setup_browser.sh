@@ -13,7 +13,8 @@ set -euo pipefail
 packages=(chromium chromium-driver fonts-noto-cjk)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && exit 0
 [ ${#missing[@]} -eq 0 ] && missing=("${packages[@]}") # installed, yet a binary is gone
