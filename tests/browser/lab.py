@@ -179,11 +179,6 @@ class LabServer:
                 continue
         return groups
 
-    def shutdown_kernels(self):
-        """Shuts down every kernel (so the next notebook gets build slot 0)."""
-        for k in self.api("GET", "/api/kernels"):
-            self.api("DELETE", f"/api/kernels/{k['id']}", timeout=30)
-
     def stop(self):
         if self.proc is None:
             return
@@ -294,9 +289,6 @@ class Notebook:
     """One notebook open in JupyterLab, driven as a person drives it."""
 
     def __init__(self, browser, server, name, timeout=120):
-        from selenium.webdriver.common.by import By
-
-        self.By = By
         self.browser, self.server, self.name = browser, server, name
         cells = json.loads(Path(server.notebooks[name]).read_text())["cells"]
         self.ncells = len(cells)
@@ -366,10 +358,10 @@ class Notebook:
                 return
         raise AssertionError(f"no {label!r} in the {top!r} menu")
 
-    def run_all(self, timeout):
+    def run_all(self):
         started = time.monotonic()
         self.menu("Run", "Run All Cells")
-        # Run All marks the cells [*] at once; wait for that before for idle.
+        # Run All marks the cells [*] at once; callers then wait for idle.
         self.wait(lambda s: any(c["prompt"] == "[*]:" for c in s["cells"] if c["code"])
                   or s["status"] != "idle", 10, f"{self.name}: Run All did not start")
         return started

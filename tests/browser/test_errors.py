@@ -52,7 +52,7 @@ def run_all(browser):
     """The fixture with Run All (Run menu), in a new kernel."""
     server, nb = _open(browser, "errors_run_all.ipynb")
     try:
-        nb.run_all(RUN_TIMEOUT)
+        nb.run_all()
         code = nb.code_cells(nb.wait_idle(RUN_TIMEOUT))
         nb.screenshot("first-error", nb.cell_element(QUESTION_MARK))
         nb.screenshot("window", scroll_to=nb.cell_element(QUESTION_MARK))

@@ -35,7 +35,7 @@ def run_lecture(browser, name):
         t = {"jupyter lab answering": server.ready - server.started}
         nb = Notebook(browser, server, name)
         t["notebook open, kernel idle"] = nb.kernel_ready - server.started
-        clicked = nb.run_all(RUN_TIMEOUT[name])
+        clicked = nb.run_all()
         first_image = []
 
         def note_image(snap):
