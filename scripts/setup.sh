@@ -9,7 +9,8 @@
 #     checkout in target/jupyter (env.sh puts it on JUPYTER_PATH), and for the
 #     user with --user-kernel, for a Jupyter started elsewhere;
 #   - the datasets root ($CNN_LAB_DATA, ../shared/datasets or data/);
-#   - a warm kernel build slot, so a new kernel's `:dep cnn_lab` takes seconds.
+#   - a warm kernel build slot, so a new kernel's `:dep cnn_lab` takes seconds;
+#   - the browser test's Debian packages (scripts/setup_browser.sh).
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -96,3 +97,6 @@ if [ "$warm" = 1 ]; then
     touch "$warm_stamp"
   fi
 fi
+
+# 6. The browser test's system packages: Chromium, ChromeDriver, a CJK font.
+"$CNN_LAB_ROOT/scripts/setup_browser.sh"
