@@ -36,3 +36,8 @@ fn nbclient_reports_question_mark_errors_panics_and_compile_errors_in_their_own_
 fn fit_shows_one_progress_output_and_one_chart_updated_in_place_before_idle() {
     kernel_check(&["live"]);
 }
+
+#[test]
+fn requests_queued_behind_a_failed_cell_are_aborted_as_run_all_expects() {
+    kernel_check(&["abort"]);
+}

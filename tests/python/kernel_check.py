@@ -5,6 +5,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py interrupt
     python kernel_check.py nbclient
     python kernel_check.py live
+    python kernel_check.py abort
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -250,6 +251,34 @@ let before: f64 = model.parameters()[0].abs().sum(Kind::Double).double_value(&[]
         k.close()
 
 
+def cmd_abort(args):
+    """Requests queued behind a failed one are aborted (Run All stops there); a later one runs."""
+    k = Kernel()
+    try:
+        codes = ['let r: std::result::Result<(), String> = Err("first failure".to_string());\nr?;',
+                 'println!("queued 1");', 'println!("queued 2");']
+        ids = [k.kc.execute(c) for c in codes]  # all at once, as JupyterLab's Run All
+        replies = {}
+        deadline = time.monotonic() + 300
+        while not all(i in replies for i in ids) and time.monotonic() < deadline:
+            msg = k.kc.get_shell_msg(timeout=300)
+            replies[msg["parent_header"].get("msg_id")] = msg["content"].get("status")
+        statuses = [replies.get(i) for i in ids]
+        print(f"abort: replies to three requests sent at once: {statuses}")
+        if statuses != ["error", "aborted", "aborted"]:
+            fail(f"expected error, aborted, aborted; got {statuses}")
+        k.drain(0.5)
+        printed = [m for _, m in k.messages if m["msg_type"] == "stream" and "queued" in m["content"]["text"]]
+        if printed:
+            fail(f"an aborted cell ran: {printed}")
+        reply, own, _, _ = k.execute('println!("after the failure");')
+        if reply["status"] != "ok" or "after the failure" not in outputs_text(own):
+            fail(f"a request sent after the failure did not run: {reply['status']} {outputs_text(own)}")
+        print("abort: a request sent afterwards runs")
+    finally:
+        k.close()
+
+
 def cmd_live(args):
     """fit's progress and chart update in place, before the cell's idle."""
     k = Kernel()
@@ -384,6 +413,8 @@ def main():
     p = sub.add_parser("interrupt")
     p.add_argument("--after", type=float, default=15.0)
     p.set_defaults(func=cmd_interrupt)
+    p = sub.add_parser("abort")
+    p.set_defaults(func=cmd_abort)
     p = sub.add_parser("live")
     p.set_defaults(func=cmd_live)
     p = sub.add_parser("nbclient")
