@@ -106,6 +106,8 @@ class LabServer:
             json.dumps({"fetchNews": "false", "checkForUpdates": False})
         )
         env = dict(os.environ)
+        # What a learner sees by default: no Rust backtraces under errors.
+        env.pop("RUST_BACKTRACE", None)
         env.update(
             JUPYTER_CONFIG_DIR=str(self.scratch / "config"),
             JUPYTER_RUNTIME_DIR=str(self.scratch / "runtime"),
