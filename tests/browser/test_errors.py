@@ -114,3 +114,10 @@ def test_run_all_shows_the_error_as_an_error_in_its_own_cell_only(run_all):
     assert _is_error(code[QUESTION_MARK]), f"the `?` error is not a Jupyter error: {_state(code)[QUESTION_MARK]}"
     text = ERROR_TEXT[QUESTION_MARK]
     assert _where(code, text) == [QUESTION_MARK], f"{text!r} shows in code cells {_where(code, text)}"
+
+
+def test_the_panic_reads_like_a_python_exception(one_at_a_time):
+    text = _text(one_at_a_time[PANIC])
+    assert text.lstrip().startswith("Panic: index out of bounds"), f"the message is not first: {text[:300]!r}"
+    assert "in this cell, line 2:" in text, f"no cell line: {text[:300]!r}"
+    assert "acktrace" not in text and "panicked at" not in text, f"a backtrace by default: {text[:600]!r}"
