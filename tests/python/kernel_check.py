@@ -71,6 +71,12 @@ class Kernel:
             reply = self.kc.get_shell_msg(timeout=60)
         return reply["content"], own, msg_id, idle_at
 
+    def load_cnn_lab(self):
+        """`:dep cnn_lab` and `use cnn_lab::*;`, as a notebook starts."""
+        reply, own, _, _ = self.execute(DEP)
+        if reply["status"] != "ok":
+            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+
     def drain(self, seconds):
         end = time.monotonic() + seconds
         while time.monotonic() < end:
@@ -102,9 +108,7 @@ def cmd_stress(args):
     k = Kernel()
     try:
         if not args.no_deps:
-            reply, own, _, _ = k.execute(DEP)
-            if reply["status"] != "ok":
-                fail(f"loading cnn_lab failed: {outputs_text(own)}")
+            k.load_cnn_lab()
         kinds = {
             "question-mark": (
                 'let r: std::result::Result<i32, String> = Err("deliberate {tag}".to_string());\nr?;',
@@ -187,9 +191,7 @@ def cmd_interrupt(args):
     """Stop during fit keeps every variable; a stuck cell is killed after the grace period."""
     k = Kernel()
     try:
-        reply, own, _, _ = k.execute(DEP)
-        if reply["status"] != "ok":
-            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+        k.load_cnn_lab()
         setup = """use cnn_lab::models::MnistCNNModel;
 let marker = 42usize;
 let data = data_root();
@@ -283,9 +285,7 @@ def cmd_live(args):
     """fit's progress and chart update in place, before the cell's idle."""
     k = Kernel()
     try:
-        reply, own, _, _ = k.execute(DEP)
-        if reply["status"] != "ok":
-            fail(f"loading cnn_lab failed: {outputs_text(own)}")
+        k.load_cnn_lab()
         code = """use cnn_lab::models::MnistCNNModel;
 manual_seed(0);
 let full = load_mnist_dataset(&data_root(), 256, true)?;
