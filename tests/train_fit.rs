@@ -204,6 +204,9 @@ impl Module for Flat {
 
 #[test]
 fn early_stopping_stops_after_patience_epochs_without_improvement() {
+    // Initialising a layer draws from the process-wide generator: a test
+    // that seeds must not see these draws in between (see rng_lock).
+    let _rng = rng_lock();
     let model = Flat(Lin::new(784, 10));
     let train = mnist_loader(true, 256, 128);
     let val = mnist_loader(false, 256, 128);
@@ -270,6 +273,7 @@ fn binary_mode_learns_zero_versus_one() {
 
 #[test]
 fn forward_shape_mismatch_is_an_error_not_a_panic() {
+    let _rng = rng_lock();
     let model = Lin::new(10, 2); // expects [N, 10], gets images
     let train = mnist_loader(true, 64, 32);
     let mut optimizer = Adam::new(model.parameters(), 1e-3);
