@@ -14,6 +14,8 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # One test binary at a time runs its tests on two threads; the notebook tests
 # serialise themselves (each kernel needs a warm build slot).
 cargo test --workspace --no-fail-fast "$@"
+# The kernel patch's own unit tests (evcxr's crate, patched).
+"$here/kernel/build.sh" --test
 # The lecture as a learner meets it: JupyterLab in Debian's headless Chromium
 # (pytest + Selenium; screenshots and timings in target/browser/).
 python -m pytest tests/browser

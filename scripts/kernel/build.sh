@@ -8,6 +8,9 @@
 # on the machine with the same patch shares one binary, a changed patch
 # rebuilds only the two evcxr crates (the dependencies stay compiled), and a
 # re-run with nothing changed only refreshes the link.
+#
+#   scripts/kernel/build.sh          build (if needed) and link
+#   scripts/kernel/build.sh --test   also run the patch's own unit tests
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -25,7 +28,7 @@ mkdir -p "$cache"
 exec 8>"$cache/.lock"
 flock 8
 if [ ! -x "$bin" ]; then
-  echo "setup: building the cnn_lab kernel (evcxr_jupyter $VERSION + kernel.patch; ~9 minutes the first time on 2 cores)"
+  echo "setup: building the cnn_lab kernel (evcxr_jupyter $VERSION + kernel.patch; ~9–11 minutes the first time on 2 cores)"
   # 1. Sources through cargo, checksums checked against fetch/Cargo.lock.
   cargo fetch --locked --quiet --manifest-path "$here/fetch/Cargo.toml"
   registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
@@ -68,4 +71,9 @@ fi
 mkdir -p "$(dirname "$link")"
 if [ "$(readlink "$link" 2>/dev/null)" != "$bin" ]; then
   ln -sfn "$bin" "$link"
+fi
+if [ "${1:-}" = "--test" ]; then
+  # The unit tests the patch adds to evcxr (their names start cnn_lab).
+  CARGO_TARGET_DIR="$cache/test-target" cargo test --quiet \
+    --manifest-path "$cache/src/Cargo.toml" -p evcxr --lib cnn_lab
 fi
