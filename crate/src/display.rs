@@ -69,7 +69,7 @@ pub fn in_evcxr() -> bool {
 /// kernel (scripts/kernel/kernel.patch) sets `EVCXR_DISPLAY_UPDATES=1` and
 /// understands the blocks [`DisplayHandle`] writes. A plain evcxr does not.
 pub fn display_updates_supported() -> bool {
-    std::env::var("EVCXR_DISPLAY_UPDATES").is_ok_and(|v| v == "1")
+    crate::env::is("EVCXR_DISPLAY_UPDATES", "1")
 }
 
 /// An output that is shown once and then replaced in place — Jupyter's

@@ -9,7 +9,9 @@
 //! | `CNN_LAB_DATA` | [`data_root`](crate::data::data_root) | the datasets root |
 //! | `CNN_LAB_MNIST_MIRRORS`, `CNN_LAB_FASHION_MNIST_MIRRORS` | the dataset downloads | comma-separated base URLs |
 //! | `CNN_LAB_CHANNELS_LAST`, `CNN_LAB_FAST_DROPOUT` | [`speedups`](crate::nn::speedups) | `0` turns a speed-up off |
+//! | `CNN_LAB_CUDA_BACKEND` | [`BackendMode`](crate::cuda::BackendMode) | `auto`, `load`, `skip`: whether `libtorch_cuda` is loaded at start |
 //! | `EVCXR_IS_RUNTIME` (set by evcxr) | [`in_evcxr`](crate::display::in_evcxr) | running in a notebook |
+//! | `EVCXR_DISPLAY_UPDATES` (set by the project's kernel) | [`display_updates_supported`](crate::display::display_updates_supported) | `1`: outputs can be replaced in place |
 
 use std::str::FromStr;
 
@@ -90,6 +92,11 @@ pub(crate) fn list(name: &str) -> Option<Vec<String>> {
 /// Whether `name` is set at all.
 pub(crate) fn is_set(name: &str) -> bool {
     std::env::var_os(name).is_some()
+}
+
+/// Whether `name` is set to exactly `value`.
+pub(crate) fn is(name: &str, value: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == value)
 }
 
 #[cfg(test)]

@@ -53,7 +53,7 @@ pub trait Module {
     /// (an unknown padding string, a zero stride, …), as PyTorch's
     /// constructor would complain. Layers are built with infallible builder
     /// methods so that a notebook cell reads like PyTorch; the mistake is
-    /// reported here instead, and [`ModuleExt::validate`], [`summary`] and
+    /// reported here instead, and [`ModuleExt::validate`], [`summary`](crate::summary) and
     /// [`ModuleExt::try_forward_t`] turn it into an [`Error`].
     fn config_error(&self) -> Option<String> {
         None

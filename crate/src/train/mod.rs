@@ -44,7 +44,7 @@ pub(crate) use evaluate::eval_batches;
 
 /// Seeds libtorch's random generators (`torch.manual_seed(seed)`): weight
 /// initialisation and dropout. Loader shuffling has its own seed
-/// ([`DataLoader::seed`]). The same seeds give the same losses on the CPU.
+/// ([`DataLoader::seed`](crate::DataLoader::seed)). The same seeds give the same losses on the CPU.
 pub fn manual_seed(seed: i64) {
     tch::manual_seed(seed);
 }

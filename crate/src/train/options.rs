@@ -81,7 +81,7 @@ impl FitOptions {
     }
 }
 
-/// What [`fit`] returns: the four histories, one value per epoch run.
+/// What [`fit`](crate::fit) returns: the four histories, one value per epoch run.
 ///
 /// Destructures like the lecture's tuple:
 /// `let (train_loss, train_acc, val_loss, val_acc) = result.into();`

@@ -57,7 +57,7 @@ impl SummaryRow {
     }
 }
 
-/// The result of [`summary`]: torchinfo's table. `Display` prints exactly
+/// The result of [`summary`](crate::summary): torchinfo's table. `Display` prints exactly
 /// torchinfo's text; in a notebook it shows as an HTML table.
 #[derive(Clone, Debug)]
 pub struct Summary {
