@@ -31,6 +31,10 @@ if [ -z "$slot" ]; then
   unset EVCXR_TMPDIR
 else
   mkdir -p "$slot"
+  # evcxr renames each cell's library to libcode_N.so and never deletes it;
+  # in a kept slot they would pile up, kernel after kernel (a few MB each).
+  # The kernel that made them has exited: we hold its slot's lock.
+  find "$slot" -maxdepth 4 -name 'libcode_*.so' -delete 2>/dev/null || true
   export EVCXR_TMPDIR="$slot"
 fi
 export EVCXR_CONFIG_DIR="$CNN_LAB_ROOT/scripts/evcxr"

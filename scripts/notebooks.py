@@ -18,6 +18,7 @@ names the notebook and the cell.
 
 import argparse
 import base64
+import fcntl
 import os
 import re
 import shutil
@@ -190,10 +191,21 @@ def cmd_warm(args):
         print(f"setup: built the kernel's dependencies in {secs:.0f} s ({slot})")
     slot = Path(slot.strip()) if slot.strip() else None
     if slot and slot.is_dir():
+        # Warm-up runs when something that goes into the build changed, so
+        # the other slots are stale: each is replaced by a copy of this one
+        # (without the cells' libraries), unless a live kernel holds it.
         for i in range(args.slots):
             other = slots / f"slot-{i}"
-            if other != slot and not other.exists():
-                shutil.copytree(slot, other, symlinks=True)
+            if other == slot:
+                continue
+            with open(slots / f"slot-{i}.lock", "w") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    print(f"setup: kernel build slot {other.name} is in use; left as it is")
+                    continue
+                shutil.rmtree(other, ignore_errors=True)
+                shutil.copytree(slot, other, symlinks=True, ignore=shutil.ignore_patterns("libcode_*.so"))
                 print(f"setup: prepared kernel build slot {other.name}")
     return 0
 

@@ -90,6 +90,7 @@ if [ "$warm" = 1 ]; then
   if [ -f "$warm_stamp" ] && [ -d "$CNN_LAB_ROOT/target/evcxr/slot-0" ]; then
     changed="$(find "$CNN_LAB_ROOT/crate/src" "$CNN_LAB_ROOT/crate/assets" "$CNN_LAB_ROOT/crate/Cargo.toml" \
       "$CNN_LAB_ROOT/crate/build.rs" "$CNN_LAB_ROOT/Cargo.lock" "$CNN_LAB_ROOT/scripts/evcxr" \
+      "$CNN_LAB_ROOT/scripts/kernel/kernel.patch" \
       -newer "$warm_stamp" -print -quit 2>/dev/null | wc -l)"
   fi
   if [ "$changed" != 0 ]; then
