@@ -41,3 +41,8 @@ fn fit_shows_one_progress_output_and_one_chart_updated_in_place_before_idle() {
 fn requests_queued_behind_a_failed_cell_are_aborted_as_run_all_expects() {
     kernel_check(&["abort"]);
 }
+
+#[test]
+fn cell_libraries_stay_small_and_a_new_kernel_clears_the_previous_ones_from_its_slot() {
+    kernel_check(&["disk"]);
+}

@@ -6,6 +6,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py nbclient
     python kernel_check.py live
     python kernel_check.py abort
+    python kernel_check.py disk
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -397,6 +398,59 @@ def cmd_nbclient(args):
         if executed != [0, 1]:
             fail(f"expected to stop at cell 1, executed {executed}")
 
+# Before the fix each tch cell's library was ~66 MB (the dependencies' debug
+# info) and they stayed in the slot after the kernel: a CI machine's disk
+# filled up. Now ~1.7 MB.
+MAX_CELL_LIBRARY = 16 * 1024 * 1024
+TCH_CELL = 'let t = Tensor::ones([2, 3], (Kind::Float, Device::Cpu));\nprintln!("sum {}", t.sum(Kind::Float).double_value(&[]));'
+SLOT_CELL = 'println!("slot {}", std::env::var("EVCXR_TMPDIR").unwrap_or_default());'
+
+
+def cell_libraries(slot):
+    return sorted(slot.glob("target/**/libcode_*.so"))
+
+
+def kernel_slot(k):
+    reply, own, _, _ = k.execute(SLOT_CELL)
+    text = outputs_text(own)
+    m = re.search(r"slot (\S+)", text)
+    if reply["status"] != "ok" or not m:
+        fail(f"could not read the kernel's build slot: {text!r}")
+    return Path(m.group(1))
+
+
+def cmd_disk(args):
+    """Each cell's library is small, and a new kernel in a slot deletes the previous kernel's."""
+    first = Kernel()
+    try:
+        first.load_cnn_lab()
+        reply, own, _, _ = first.execute(TCH_CELL)
+        if reply["status"] != "ok" or "sum 6" not in outputs_text(own):
+            fail(f"the tch cell failed: {outputs_text(own)}")
+        slot = kernel_slot(first)
+        libs = cell_libraries(slot)
+        sizes = {p.name: p.stat().st_size for p in libs}
+        print(f"disk: {len(libs)} cell libraries in {slot.name}: "
+              + ", ".join(f"{n} {b / 1e6:.2f} MB" for n, b in sizes.items()))
+        if not libs:
+            fail(f"no libcode_*.so under {slot}: where does evcxr put the cells' libraries now?")
+        big = {n: b for n, b in sizes.items() if b > MAX_CELL_LIBRARY}
+        if big:
+            fail(f"cell libraries over {MAX_CELL_LIBRARY / 1e6:.0f} MB (debug info of the dependencies?): {big}")
+    finally:
+        first.close()
+    started = time.time()
+    second = Kernel()
+    try:
+        slot2 = kernel_slot(second)
+        left = [p for p in cell_libraries(slot2) if p.stat().st_mtime < started]
+        print(f"disk: the next kernel took {slot2.name} ({'the same' if slot2 == slot else 'another'} slot); "
+              f"libraries older than it there: {len(left)}")
+        if left:
+            fail(f"a previous kernel's cell libraries are still in {slot2}: {[p.name for p in left]}")
+    finally:
+        second.close()
+
 
 def main():
     # The checks are of what a learner sees by default: no backtraces.
@@ -419,6 +473,8 @@ def main():
     p.set_defaults(func=cmd_live)
     p = sub.add_parser("nbclient")
     p.set_defaults(func=cmd_nbclient)
+    p = sub.add_parser("disk")
+    p.set_defaults(func=cmd_disk)
     args = parser.parse_args()
     args.func(args)
 
