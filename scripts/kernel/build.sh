@@ -68,6 +68,10 @@ TOML
   cp "$cache/target/release/evcxr_jupyter" "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
+# Binaries of other patches (other checkouts, older versions) unused for two
+# weeks go; this one's time is refreshed each time a set-up uses it.
+touch "$bin"
+find "$cache/bin" -maxdepth 1 -name 'evcxr_jupyter-*' ! -path "$bin" -mtime +14 -delete 2>/dev/null || true
 mkdir -p "$(dirname "$link")"
 if [ "$(readlink "$link" 2>/dev/null)" != "$bin" ]; then
   ln -sfn "$bin" "$link"
