@@ -6,8 +6,11 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Free disk, before and after: the CI log then says how much a run takes.
-df -h "$(dirname "$here")" | awk 'NR==2 {print "test.sh: disk " $4 " free of " $2 " before the run"}'
-trap 'df -h "$(dirname "$here")" | awk '"'"'NR==2 {print "test.sh: disk " $4 " free of " $2 " after the run"}'"'"'' EXIT
+disk_free() {
+  df -h "$here" | awk -v when="$1" 'NR==2 {print "test.sh: disk " $4 " free of " $2 " " when}'
+}
+disk_free "before the run"
+trap 'disk_free "after the run"' EXIT
 "$here/setup.sh"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"

@@ -90,6 +90,12 @@ class Kernel:
         self.kc.stop_channels()
         self.km.shutdown_kernel(now=True)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
 
 def outputs_text(msgs):
     parts = []
@@ -106,8 +112,7 @@ def outputs_text(msgs):
 
 def cmd_stress(args):
     """Every cell's error text arrives before its idle, under its own parent."""
-    k = Kernel()
-    try:
+    with Kernel() as k:
         if not args.no_deps:
             k.load_cnn_lab()
         kinds = {
@@ -184,14 +189,11 @@ def cmd_stress(args):
             fail(f"misplaced messages: {misplaced[:5]}")
         if missing:
             fail(f"cells without their text: {missing[:5]}")
-    finally:
-        k.close()
 
 
 def cmd_interrupt(args):
     """Stop during fit keeps every variable; a stuck cell is killed after the grace period."""
-    k = Kernel()
-    try:
+    with Kernel() as k:
         k.load_cnn_lab()
         setup = """use cnn_lab::models::MnistCNNModel;
 let marker = 42usize;
@@ -250,14 +252,11 @@ let before: f64 = model.parameters()[0].abs().sum(Kind::Double).double_value(&[]
         if reply["status"] != "ok" or "2" not in outputs_text(own):
             fail(f"kernel does not answer after the kill: {outputs_text(own)}")
         print("interrupt: the kernel answers afterwards")
-    finally:
-        k.close()
 
 
 def cmd_abort(args):
     """Requests queued behind a failed one are aborted (Run All stops there); a later one runs."""
-    k = Kernel()
-    try:
+    with Kernel() as k:
         codes = ['let r: std::result::Result<(), String> = Err("first failure".to_string());\nr?;',
                  'println!("queued 1");', 'println!("queued 2");']
         ids = [k.kc.execute(c) for c in codes]  # all at once, as JupyterLab's Run All
@@ -278,14 +277,11 @@ def cmd_abort(args):
         if reply["status"] != "ok" or "after the failure" not in outputs_text(own):
             fail(f"a request sent after the failure did not run: {reply['status']} {outputs_text(own)}")
         print("abort: a request sent afterwards runs")
-    finally:
-        k.close()
 
 
 def cmd_live(args):
     """fit's progress and chart update in place, before the cell's idle."""
-    k = Kernel()
-    try:
+    with Kernel() as k:
         k.load_cnn_lab()
         code = """use cnn_lab::models::MnistCNNModel;
 manual_seed(0);
@@ -335,8 +331,6 @@ let result = fit(&train_loader, &test_loader, &model, &CrossEntropyLoss::new(), 
             fail(f"the lecture's epoch lines changed: {lines}")
         if "batch " in text:
             fail(f"progress also printed as text: {text}")
-    finally:
-        k.close()
 
 
 def cmd_nbclient(args):
@@ -398,6 +392,7 @@ def cmd_nbclient(args):
         if executed != [0, 1]:
             fail(f"expected to stop at cell 1, executed {executed}")
 
+
 # Before the fix each tch cell's library was ~66 MB (the dependencies' debug
 # info) and they stayed in the slot after the kernel: a CI machine's disk
 # filled up. Now ~1.7 MB.
@@ -421,8 +416,7 @@ def kernel_slot(k):
 
 def cmd_disk(args):
     """Each cell's library is small, and a new kernel in a slot deletes the previous kernel's."""
-    first = Kernel()
-    try:
+    with Kernel() as first:
         first.load_cnn_lab()
         reply, own, _, _ = first.execute(TCH_CELL)
         if reply["status"] != "ok" or "sum 6" not in outputs_text(own):
@@ -437,19 +431,14 @@ def cmd_disk(args):
         big = {n: b for n, b in sizes.items() if b > MAX_CELL_LIBRARY}
         if big:
             fail(f"cell libraries over {MAX_CELL_LIBRARY / 1e6:.0f} MB (debug info of the dependencies?): {big}")
-    finally:
-        first.close()
     started = time.time()
-    second = Kernel()
-    try:
+    with Kernel() as second:
         slot2 = kernel_slot(second)
         left = [p for p in cell_libraries(slot2) if p.stat().st_mtime < started]
         print(f"disk: the next kernel took {slot2.name} ({'the same' if slot2 == slot else 'another'} slot); "
               f"libraries older than it there: {len(left)}")
         if left:
             fail(f"a previous kernel's cell libraries are still in {slot2}: {[p.name for p in left]}")
-    finally:
-        second.close()
 
 
 def main():
