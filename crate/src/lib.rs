@@ -33,6 +33,7 @@ pub mod train;
 pub mod utils;
 
 mod files;
+mod ops;
 mod pyfmt;
 mod rng;
 

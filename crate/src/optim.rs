@@ -14,9 +14,10 @@
 //! assert!((w.double_value(&[0]) - 0.70159).abs() < 1e-4);
 //! ```
 
-use tch::{COptimizer, Tensor};
+use tch::{COptimizer, Kind, Tensor};
 
 use crate::error::Result;
+use crate::ops::{fused_adam_, set_grads_to_none, AdamHyper, AdamTensors};
 
 /// What `fit` needs from an optimizer: PyTorch's `zero_grad()` and `step()`.
 pub trait Optimizer {
@@ -54,25 +55,15 @@ impl std::fmt::Debug for Lazy {
     }
 }
 
-/// `Optimizer` for a type with an `inner()` giving the libtorch optimizer.
-macro_rules! libtorch_optimizer {
-    ($t:ty) => {
-        impl Optimizer for $t {
-            fn zero_grad(&mut self) -> Result<()> {
-                Ok(self.inner()?.zero_grad()?)
-            }
-            fn step(&mut self) -> Result<()> {
-                Ok(self.inner()?.step()?)
-            }
-            fn learning_rate(&self) -> f64 {
-                self.lr
-            }
-        }
-    };
-}
-
 /// `torch.optim.Adam` with PyTorch's defaults: betas (0.9, 0.999),
 /// eps 1e-8, weight_decay 0, amsgrad off.
+///
+/// Two implementations, as in PyTorch: libtorch's C++ `torch::optim::Adam`
+/// (a few kernels per parameter tensor) and the fused step of
+/// `Adam(fused=True)` (libtorch's `_fused_adam_`: all tensors at once).
+/// [`Adam::fused`] chooses; by default the fused one is used when the
+/// parameters are on a GPU, where one kernel launch per operation per
+/// tensor is what a training step waits for, and the C++ one on the CPU.
 #[derive(Debug)]
 pub struct Adam {
     lr: f64,
@@ -80,7 +71,41 @@ pub struct Adam {
     eps: f64,
     weight_decay: f64,
     amsgrad: bool,
+    fused: Option<bool>,
     state: Lazy,
+    fused_state: Option<FusedState>,
+}
+
+/// The fused step's state, per parameter: PyTorch's `exp_avg`,
+/// `exp_avg_sq`, `max_exp_avg_sq` and `step` (a float32 scalar on the
+/// parameter's device, as `Adam(fused=True)` keeps it).
+struct FusedState {
+    exp_avgs: Vec<Tensor>,
+    exp_avg_sqs: Vec<Tensor>,
+    max_exp_avg_sqs: Vec<Tensor>,
+    steps: Vec<Tensor>,
+}
+
+impl FusedState {
+    fn new(params: &[Tensor], amsgrad: bool) -> FusedState {
+        let _guard = tch::no_grad_guard();
+        let zeros = || params.iter().map(Tensor::zeros_like).collect::<Vec<_>>();
+        FusedState {
+            exp_avgs: zeros(),
+            exp_avg_sqs: zeros(),
+            max_exp_avg_sqs: if amsgrad { zeros() } else { Vec::new() },
+            steps: params
+                .iter()
+                .map(|p| Tensor::zeros([], (Kind::Float, p.device())))
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for FusedState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "fused state for {} tensors", self.exp_avgs.len())
+    }
 }
 
 impl Adam {
@@ -92,11 +117,81 @@ impl Adam {
             eps: 1e-8,
             weight_decay: 0.0,
             amsgrad: false,
+            fused: None,
             state: Lazy {
                 params,
                 inner: None,
             },
+            fused_state: None,
         }
+    }
+
+    /// `fused=`: `true` for the fused step (CPU or GPU), `false` for
+    /// libtorch's C++ Adam; unset, the fused one on a GPU only. Takes effect
+    /// if set before the first step.
+    pub fn fused(mut self, fused: bool) -> Self {
+        self.fused = Some(fused);
+        self
+    }
+
+    /// Whether steps use the fused implementation (decided at the first
+    /// step, from [`Adam::fused`] or the parameters' device).
+    pub fn is_fused(&self) -> bool {
+        match (&self.state.inner, &self.fused_state) {
+            (Some(_), _) => false,
+            (_, Some(_)) => true,
+            _ => self.fused.unwrap_or_else(|| {
+                self.state
+                    .params
+                    .first()
+                    .is_some_and(|p| p.device().is_cuda())
+            }),
+        }
+    }
+
+    fn fused_step(&mut self) -> Result<()> {
+        let params = &self.state.params;
+        let state = self
+            .fused_state
+            .get_or_insert_with(|| FusedState::new(params, self.amsgrad));
+        // Like PyTorch, a parameter without a gradient is left alone.
+        let mut picked: [Vec<Tensor>; 6] = Default::default();
+        for (i, p) in params.iter().enumerate() {
+            let grad = p.grad();
+            if !grad.defined() {
+                continue;
+            }
+            let [ps, gs, avgs, sqs, maxs, steps] = &mut picked;
+            ps.push(p.shallow_clone());
+            gs.push(grad);
+            avgs.push(state.exp_avgs[i].shallow_clone());
+            sqs.push(state.exp_avg_sqs[i].shallow_clone());
+            if self.amsgrad {
+                maxs.push(state.max_exp_avg_sqs[i].shallow_clone());
+            }
+            steps.push(state.steps[i].shallow_clone());
+        }
+        let [params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps] = &picked;
+        if params.is_empty() {
+            return Ok(());
+        }
+        fused_adam_(
+            &AdamTensors {
+                params,
+                grads,
+                exp_avgs,
+                exp_avg_sqs,
+                max_exp_avg_sqs,
+                state_steps,
+            },
+            AdamHyper {
+                lr: self.lr,
+                betas: self.betas,
+                eps: self.eps,
+                weight_decay: self.weight_decay,
+                amsgrad: self.amsgrad,
+            },
+        )
     }
 
     /// `betas=(beta1, beta2)`; takes effect if set before the first step.
@@ -136,7 +231,25 @@ impl Adam {
     }
 }
 
-libtorch_optimizer!(Adam);
+impl Optimizer for Adam {
+    fn zero_grad(&mut self) -> Result<()> {
+        if self.is_fused() {
+            set_grads_to_none(&self.state.params)
+        } else {
+            Ok(self.inner()?.zero_grad()?)
+        }
+    }
+    fn step(&mut self) -> Result<()> {
+        if self.is_fused() {
+            self.fused_step()
+        } else {
+            Ok(self.inner()?.step()?)
+        }
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+}
 
 /// `torch.optim.SGD` with PyTorch's defaults: momentum 0, dampening 0,
 /// weight_decay 0, nesterov off.
@@ -202,7 +315,17 @@ impl Sgd {
     }
 }
 
-libtorch_optimizer!(Sgd);
+impl Optimizer for Sgd {
+    fn zero_grad(&mut self) -> Result<()> {
+        Ok(self.inner()?.zero_grad()?)
+    }
+    fn step(&mut self) -> Result<()> {
+        Ok(self.inner()?.step()?)
+    }
+    fn learning_rate(&self) -> f64 {
+        self.lr
+    }
+}
 
 #[cfg(test)]
 mod tests {
