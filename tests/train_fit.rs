@@ -37,6 +37,11 @@ fn fit_returns_histories_and_saves_the_best_model() {
     let best = result.best_epoch.expect("some epoch improved");
     let best_val_loss = result.val_loss[best - 1];
     assert!(!result.stopped_early);
+    // Per-epoch timings: the training pass is part of its epoch.
+    assert_eq!([result.train_pass_s.len(), result.epoch_s.len()], [3, 3]);
+    for (pass, epoch) in result.train_pass_s.iter().zip(&result.epoch_s) {
+        assert!(0.0 < *pass && pass < epoch, "{pass} {epoch}");
+    }
     let (train_loss, train_acc, val_loss, val_acc) = result.into();
     assert_eq!(
         [
@@ -128,7 +133,10 @@ fn seeded_run(seed: i64) -> FitResult {
         quiet(),
     )
     .unwrap();
+    // Timings differ from run to run.
     r.elapsed = Default::default();
+    r.train_pass_s.clear();
+    r.epoch_s.clear();
     r
 }
 
@@ -330,4 +338,28 @@ fn evaluation_takes_the_device_from_the_model() {
     assert_eq!(named, inferred);
     let cm = confusion_matrix_of(&model, &val, 10).unwrap();
     assert!((cm.accuracy() - inferred.1).abs() < 1e-12);
+}
+
+#[test]
+fn cuda_graph_on_the_cpu_is_an_error_that_says_why() {
+    let model = TinyCnn::new(10, 0.3);
+    let train = mnist_loader(true, 512, 256);
+    let mut optimizer = Adam::new(model.parameters(), 1e-3);
+    let err = fit(
+        &train,
+        &train,
+        &model,
+        &CrossEntropyLoss::new(),
+        &mut optimizer,
+        1,
+        quiet().cuda_graph(true),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        err,
+        "FitOptions::cuda_graph(true) needs training on a GPU, but it runs on Cpu"
+    );
+    // Nothing was trained: the error comes before the first batch.
+    assert!(!optimizer.is_fused());
 }

@@ -41,6 +41,9 @@ pub enum Error {
     /// An argument was out of range or otherwise unusable.
     #[error("{0}")]
     InvalidArgument(String),
+    /// A CUDA feature is unavailable or failed (e.g. a CUDA graph capture).
+    #[error("CUDA: {0}")]
+    Cuda(String),
     /// libtorch reported an error.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),

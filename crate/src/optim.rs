@@ -27,6 +27,13 @@ pub trait Optimizer {
     fn step(&mut self) -> Result<()>;
     /// The current learning rate.
     fn learning_rate(&self) -> f64;
+    /// Whether `step` only queues GPU work — no CPU-side counter, no copy to
+    /// the CPU — so that it can be recorded in a CUDA graph
+    /// ([`FitOptions::cuda_graph`](crate::FitOptions::cuda_graph)); PyTorch's
+    /// `capturable`. Default: no.
+    fn capturable(&self) -> bool {
+        false
+    }
 }
 
 /// The parameters plus the libtorch optimizer, built on first use so that
@@ -248,6 +255,11 @@ impl Optimizer for Adam {
     }
     fn learning_rate(&self) -> f64 {
         self.lr
+    }
+    /// The fused step keeps its step counts on the parameters' device, as
+    /// `Adam(fused=True)` does, so on a GPU it is capturable.
+    fn capturable(&self) -> bool {
+        self.is_fused() && self.state.params.iter().all(|p| p.device().is_cuda())
     }
 }
 

@@ -6,12 +6,13 @@ use tch::{Device, Kind, Tensor};
 
 use super::device::pass_device;
 use super::evaluate::{evaluate, non_empty};
+use super::graphed::{eager_step, GraphedStep};
 use super::options::{FitOptions, FitResult};
 use super::progress::{Progress, ProgressLine};
 use crate::checkpoint::save_model;
 use crate::data::DataLoader;
 use crate::display::{display_updates_supported, DisplayHandle};
-use crate::error::{catch_torch, Error, Result};
+use crate::error::{Error, Result};
 use crate::interrupt::InterruptGuard;
 use crate::loss::Loss;
 use crate::nn::ModuleExt;
@@ -57,6 +58,15 @@ where
         .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported())
         .then(DisplayHandle::new);
     let mut progress = DisplayHandle::new();
+    let mut graphed = if options.cuda_graph {
+        Some(GraphedStep::new(
+            device,
+            optimizer,
+            train_loader.batch_size(),
+        )?)
+    } else {
+        None
+    };
     let start = Instant::now();
     let mut result = FitResult::default();
     let mut best = f64::INFINITY;
@@ -64,12 +74,14 @@ where
 
     for epoch in 1..=epochs {
         let interrupted = |e| interrupted_in_epoch(e, epoch, epochs, best, &result, &options);
+        let started = Instant::now();
         let loss = train_pass(
             train_loader,
             model,
             loss_fn,
             optimizer,
             device,
+            graphed.as_mut(),
             &mut ProgressLine::new(
                 options.progress,
                 train_loader.len(),
@@ -79,11 +91,14 @@ where
         )
         .map_err(interrupted)?;
         check_finite(loss, "training", epoch, epochs, &result, &options)?;
+        let train_pass_s = started.elapsed().as_secs_f64();
         let (train_loss, train_acc) =
             evaluate(train_loader, model, loss_fn, options.mode, device).map_err(interrupted)?;
         let (val_loss, val_acc) =
             evaluate(val_loader, model, loss_fn, options.mode, device).map_err(interrupted)?;
         check_finite(val_loss, "validation", epoch, epochs, &result, &options)?;
+        result.train_pass_s.push(train_pass_s);
+        result.epoch_s.push(started.elapsed().as_secs_f64());
         result.train_loss.push(train_loss);
         result.train_accuracy.push(train_acc);
         result.val_loss.push(val_loss);
@@ -145,7 +160,7 @@ where
     let device = pass_device(model, loader, device.into())?;
     let mut progress = DisplayHandle::new();
     let mut line = ProgressLine::new(Progress::Auto, loader.len(), "", &mut progress);
-    train_pass(loader, model, loss_fn, optimizer, device, &mut line)
+    train_pass(loader, model, loss_fn, optimizer, device, None, &mut line)
 }
 
 fn train_pass<M, L, O>(
@@ -154,6 +169,7 @@ fn train_pass<M, L, O>(
     loss_fn: &L,
     optimizer: &mut O,
     device: Device,
+    mut graphed: Option<&mut GraphedStep>,
     line: &mut ProgressLine<'_>,
 ) -> Result<f64>
 where
@@ -168,17 +184,11 @@ where
     for (i, (x, y)) in loader.iter().enumerate() {
         let (x, y) = (x.to_device(device), y.to_device(device));
         samples += x.size().first().copied().unwrap_or(0) as usize;
-        optimizer.zero_grad()?;
-        catch_torch("training pass", || {
-            let output = model.forward_t(&x, true);
-            let loss = loss_fn.forward(&output, &y);
-            loss.backward();
-            let _guard = tch::no_grad_guard();
-            let _ = loss_sum
-                .shallow_clone()
-                .g_add_(&loss.detach().to_kind(Kind::Double));
-        })?;
-        optimizer.step()?;
+        let loss = match graphed.as_deref_mut() {
+            Some(graphed) => graphed.step(model, loss_fn, optimizer, &x, &y)?,
+            None => eager_step(model, loss_fn, optimizer, &x, &y)?,
+        };
+        let _ = loss_sum.shallow_clone().g_add_(&loss.to_kind(Kind::Double));
         if interrupt.interrupted() {
             line.clear();
             return Err(Error::Interrupted(format!(

@@ -26,11 +26,13 @@
 //!
 //! The rooms: `fit.rs` (fit and the training pass), `evaluate.rs` (the
 //! `test_*` functions over the one eval-mode batch loop), `device.rs` (where
-//! a pass runs: the model's device), `options.rs`, `progress.rs`.
+//! a pass runs: the model's device), `graphed.rs` (one training step, eager
+//! or replayed as a CUDA graph), `options.rs`, `progress.rs`.
 
 mod device;
 mod evaluate;
 mod fit;
+mod graphed;
 mod options;
 mod progress;
 

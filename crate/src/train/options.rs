@@ -31,6 +31,7 @@ pub struct FitOptions {
     pub(super) patience: Option<usize>,
     pub(super) progress: Progress,
     pub(super) live_plot: Option<bool>,
+    pub(super) cuda_graph: bool,
 }
 
 impl FitOptions {
@@ -74,6 +75,19 @@ impl FitOptions {
         self
     }
 
+    /// Replay each full training batch's step as a CUDA graph (PyTorch's
+    /// `torch.cuda.graph` whole-network capture; see [`crate::cuda::graph`]):
+    /// one launch per step instead of ~100, for a GPU that would otherwise
+    /// wait for the CPU to launch kernels. Every batch still trains the
+    /// model (three eager warm-up steps, then the captured step, then
+    /// replays; a smaller last batch runs eagerly). Needs training on a GPU
+    /// and a capturable optimizer (Adam's fused step, its default on a
+    /// GPU); `fit` says so otherwise. Off by default.
+    pub fn cuda_graph(mut self, on: bool) -> Self {
+        self.cuda_graph = on;
+        self
+    }
+
     /// Whether to show the live progress line within an epoch.
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
@@ -101,6 +115,10 @@ pub struct FitResult {
     pub stopped_early: bool,
     /// Wall-clock time of the whole run.
     pub elapsed: Duration,
+    /// Seconds of each epoch's training pass.
+    pub train_pass_s: Vec<f64>,
+    /// Seconds of each epoch: training pass plus both re-evaluations.
+    pub epoch_s: Vec<f64>,
 }
 
 impl From<FitResult> for (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {

@@ -47,6 +47,10 @@ use std::sync::OnceLock;
 
 use tch::Device;
 
+pub mod graph;
+
+pub use graph::CudaGraph;
+
 /// The environment variable read by [`BackendMode::from_env`].
 pub const BACKEND_MODE_VAR: &str = "CNN_LAB_CUDA_BACKEND";
 
@@ -165,22 +169,27 @@ pub fn nvidia_driver_present() -> bool {
 
 /// `dlopen(path, flags)`; the error is `dlerror()`'s text. The handle is
 /// never closed: what it loaded stays for the process.
-fn dlopen(path: &CStr, flags: libc::c_int) -> std::result::Result<(), String> {
+fn dlopen(path: &CStr, flags: libc::c_int) -> std::result::Result<*mut libc::c_void, String> {
     // SAFETY: dlopen with a valid C string.
     let handle = unsafe { libc::dlopen(path.as_ptr(), flags) };
-    if !handle.is_null() {
-        return Ok(());
+    if handle.is_null() {
+        Err(dlerror())
+    } else {
+        Ok(handle)
     }
+}
+
+/// The text of the last `dl*` error on this thread.
+fn dlerror() -> String {
     // SAFETY: dlerror returns a thread-local C string or null.
-    let message = unsafe {
+    unsafe {
         let e = libc::dlerror();
         if e.is_null() {
             "unknown dlopen error".to_string()
         } else {
             CStr::from_ptr(e).to_string_lossy().into_owned()
         }
-    };
-    Err(message)
+    }
 }
 
 /// Loads libtorch's CUDA backend as [`BackendMode::from_env`] says, if the
@@ -214,7 +223,7 @@ fn load(mode: BackendMode) -> CudaBackend {
     // RTLD_GLOBAL: libtorch_cuda's symbols must be visible to the libraries
     // it pulls in (libc10_cuda, …), as when it is linked.
     match dlopen(&c_path, libc::RTLD_NOW | libc::RTLD_GLOBAL) {
-        Ok(()) => CudaBackend::Loaded(path),
+        Ok(_) => CudaBackend::Loaded(path),
         Err(e) => CudaBackend::Failed(format!("{}: {e}", path.display())),
     }
 }

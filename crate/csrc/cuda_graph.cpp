@@ -1,0 +1,141 @@
+// CUDA graphs for cnn_lab's training step: libtorch's at::cuda::CUDAGraph,
+// which tch 0.24 does not bind, plus the side stream a capture needs.
+// Rust side: crate/src/cuda_graph.rs.
+//
+// Built by crate/build.rs into a separate shared library
+// (libcnn_lab_cuda.so) only where the CUDA runtime headers are found (pip's
+// torch brings them as nvidia/cu13/include), embedded in cnn_lab, and
+// loaded only after libtorch's CUDA backend is: a CPU-only process never
+// maps it. Every function returns nullptr on success or an error message
+// from malloc (freed with cnn_lab_cuda_free_message); no C++ exception
+// crosses into Rust.
+//
+// The sequence is PyTorch's "whole network capture"
+// (https://pytorch.org/docs/stable/notes/cuda.html#whole-network-capture):
+// warm-up steps on a side stream, then capture_begin / the step /
+// capture_end on that stream, then replay on the current stream.
+
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/core/Event.h>
+#include <c10/cuda/CUDAStream.h>
+#include <c10/util/Exception.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <optional>
+
+namespace {
+
+char *message(const char *what) {
+  size_t n = std::strlen(what);
+  char *copy = static_cast<char *>(std::malloc(n + 1));
+  if (copy != nullptr) std::memcpy(copy, what, n + 1);
+  return copy;
+}
+
+template <typename F> char *guarded(F f) {
+  try {
+    f();
+    return nullptr;
+  } catch (const c10::Error &e) {
+    return message(e.what_without_backtrace());
+  } catch (const std::exception &e) {
+    return message(e.what());
+  } catch (...) {
+    return message("unknown C++ exception");
+  }
+}
+
+// `a.wait_stream(b)` in PyTorch: work queued on `waiter` from now on starts
+// after everything queued on `waited` so far.
+void wait_stream(const c10::cuda::CUDAStream &waiter, const c10::cuda::CUDAStream &waited) {
+  c10::Event event(c10::DeviceType::CUDA);
+  event.record(waited.unwrap());
+  event.block(waiter.unwrap());
+}
+
+struct Graph {
+  c10::DeviceIndex device;
+  at::cuda::CUDAGraph graph;
+  // The side stream, kept for warm-up and capture alike (cuBLAS and cuDNN
+  // keep per-stream state that a capture must find already set up).
+  c10::cuda::CUDAStream side;
+  // The stream that was current before `enter`; restored by `leave`.
+  std::optional<c10::cuda::CUDAStream> before;
+  bool capturing = false;
+
+  explicit Graph(c10::DeviceIndex d)
+      : device(d), side(c10::cuda::getStreamFromPool(false, d)) {}
+};
+
+}  // namespace
+
+extern "C" {
+
+void cnn_lab_cuda_free_message(char *m) { std::free(m); }
+
+char *cnn_lab_cuda_graph_new(int64_t device, void **out) {
+  *out = nullptr;
+  return guarded([&] { *out = new Graph(static_cast<c10::DeviceIndex>(device)); });
+}
+
+void cnn_lab_cuda_graph_free(void *g) {
+  auto *graph = static_cast<Graph *>(g);
+  if (graph == nullptr) return;
+  if (graph->capturing) {
+    // A capture that never ended (an error inside the step): end it so the
+    // stream is usable again; its graph is discarded with this object.
+    try {
+      graph->graph.capture_end();
+    } catch (...) {
+    }
+  }
+  if (graph->before) c10::cuda::setCurrentCUDAStream(*graph->before);
+  delete graph;
+}
+
+// Makes the side stream current (after it waits for the current one).
+char *cnn_lab_cuda_graph_enter(void *g) {
+  auto *graph = static_cast<Graph *>(g);
+  return guarded([&] {
+    auto current = c10::cuda::getCurrentCUDAStream(graph->device);
+    wait_stream(graph->side, current);
+    graph->before = current;
+    c10::cuda::setCurrentCUDAStream(graph->side);
+  });
+}
+
+// Makes the previous stream current again, waiting for the side stream.
+char *cnn_lab_cuda_graph_leave(void *g) {
+  auto *graph = static_cast<Graph *>(g);
+  return guarded([&] {
+    if (!graph->before) return;
+    wait_stream(*graph->before, graph->side);
+    c10::cuda::setCurrentCUDAStream(*graph->before);
+    graph->before.reset();
+  });
+}
+
+char *cnn_lab_cuda_graph_capture_begin(void *g) {
+  auto *graph = static_cast<Graph *>(g);
+  return guarded([&] {
+    graph->graph.capture_begin();
+    graph->capturing = true;
+  });
+}
+
+char *cnn_lab_cuda_graph_capture_end(void *g) {
+  auto *graph = static_cast<Graph *>(g);
+  return guarded([&] {
+    graph->capturing = false;
+    graph->graph.capture_end();
+  });
+}
+
+char *cnn_lab_cuda_graph_replay(void *g) {
+  auto *graph = static_cast<Graph *>(g);
+  return guarded([&] { graph->graph.replay(); });
+}
+
+}  // extern "C"

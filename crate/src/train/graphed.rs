@@ -1,0 +1,141 @@
+//! The training step, run eagerly or replayed as a CUDA graph
+//! ([`FitOptions::cuda_graph`](super::FitOptions::cuda_graph)).
+
+use tch::{Device, Tensor};
+
+use crate::cuda::CudaGraph;
+use crate::error::{catch_torch, Error, Result};
+use crate::loss::Loss;
+use crate::nn::ModuleExt;
+use crate::optim::Optimizer;
+
+/// One training step on a batch: `zero_grad`, forward, loss, backward,
+/// `step`. Returns the batch's loss, detached.
+pub(super) fn eager_step<M, L, O>(
+    model: &M,
+    loss_fn: &L,
+    optimizer: &mut O,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<Tensor>
+where
+    M: ModuleExt + ?Sized,
+    L: Loss + ?Sized,
+    O: Optimizer + ?Sized,
+{
+    optimizer.zero_grad()?;
+    step_without_zero_grad(model, loss_fn, optimizer, x, y)
+}
+
+fn step_without_zero_grad<M, L, O>(
+    model: &M,
+    loss_fn: &L,
+    optimizer: &mut O,
+    x: &Tensor,
+    y: &Tensor,
+) -> Result<Tensor>
+where
+    M: ModuleExt + ?Sized,
+    L: Loss + ?Sized,
+    O: Optimizer + ?Sized,
+{
+    let loss = catch_torch("training pass", || {
+        let output = model.forward_t(x, true);
+        let loss = loss_fn.forward(&output, y);
+        loss.backward();
+        loss.detach()
+    })?;
+    optimizer.step()?;
+    Ok(loss)
+}
+
+/// How many full batches run eagerly on the graph's side stream before the
+/// capture: PyTorch's recipe uses 3, enough for cuDNN's and cuBLAS's
+/// set-up, the optimizer's state and the allocator to settle.
+const WARM_UP_STEPS: usize = 3;
+
+/// The training step as a CUDA graph, kept across epochs: full batches are
+/// copied into the captured input tensors and the graph is replayed; a
+/// smaller last batch runs eagerly. Every batch is a real training step —
+/// the warm-up steps and the captured one included — so the run trains as
+/// the eager one does.
+pub(super) struct GraphedStep {
+    graph: CudaGraph,
+    batch_size: i64,
+    warmed: usize,
+    /// The captured step's input, labels and loss, rewritten by each replay.
+    captured: Option<[Tensor; 3]>,
+}
+
+impl GraphedStep {
+    /// Checks that the step can be captured and loads the graph support.
+    pub(super) fn new<O: Optimizer + ?Sized>(
+        device: Device,
+        optimizer: &O,
+        batch_size: usize,
+    ) -> Result<GraphedStep> {
+        if !device.is_cuda() {
+            return Err(Error::InvalidArgument(format!(
+                "FitOptions::cuda_graph(true) needs training on a GPU, but it runs on {device:?}"
+            )));
+        }
+        if !optimizer.capturable() {
+            return Err(Error::InvalidArgument(
+                "FitOptions::cuda_graph(true) needs an optimizer whose step runs on the GPU \
+                 alone (Adam with fused steps, the default on a GPU)"
+                    .into(),
+            ));
+        }
+        Ok(GraphedStep {
+            graph: CudaGraph::new(device)?,
+            batch_size: batch_size as i64,
+            warmed: 0,
+            captured: None,
+        })
+    }
+
+    /// One training step on `(x, y)`, graphed when the batch is full.
+    pub(super) fn step<M, L, O>(
+        &mut self,
+        model: &M,
+        loss_fn: &L,
+        optimizer: &mut O,
+        x: &Tensor,
+        y: &Tensor,
+    ) -> Result<Tensor>
+    where
+        M: ModuleExt + ?Sized,
+        L: Loss + ?Sized,
+        O: Optimizer + ?Sized,
+    {
+        if x.size().first() != Some(&self.batch_size) {
+            return eager_step(model, loss_fn, optimizer, x, y);
+        }
+        if self.warmed < WARM_UP_STEPS {
+            self.warmed += 1;
+            return self
+                .graph
+                .warm_up(|| eager_step(model, loss_fn, optimizer, x, y))?;
+        }
+        match &self.captured {
+            Some([static_x, static_y, _]) => {
+                static_x.shallow_clone().copy_(x);
+                static_y.shallow_clone().copy_(y);
+            }
+            None => {
+                // The inputs are allocated outside the capture; the
+                // gradients inside it (set to none first), so that the
+                // captured backward writes them rather than adding to them.
+                let (static_x, static_y) = (x.copy(), y.copy());
+                optimizer.zero_grad()?;
+                let loss = self.graph.capture(|| {
+                    step_without_zero_grad(model, loss_fn, optimizer, &static_x, &static_y)
+                })?;
+                self.captured = Some([static_x, static_y, loss]);
+            }
+        }
+        self.graph.replay()?;
+        let [_, _, loss] = self.captured.as_ref().expect("captured above");
+        Ok(loss.shallow_clone())
+    }
+}
