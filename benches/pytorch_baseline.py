@@ -153,6 +153,9 @@ def main():
                     default=Path(__file__).resolve().parent.parent / "target" / "bench-data")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--adam", choices=["default", "fused"], default="default",
+                    help="torch.optim.Adam's implementation: its default (foreach on a GPU, "
+                         "a for-loop on the CPU) or fused=True")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -180,11 +183,13 @@ def main():
 
     model = MnistCNNModel(0.3).to(device)
     loss_fn = nn.CrossEntropyLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    fused = {"fused": True} if args.adam == "fused" else {}
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, **fused)
 
     name = f"pytorch-{args.variant}"
     common = {"impl": name, "device": device, "threads": torch.get_num_threads(),
-              "batch_size": args.batch_size, "max_batches": args.max_batches}
+              "batch_size": args.batch_size, "max_batches": args.max_batches,
+              "adam": args.adam, "cuda_graph": False}
     rates, train_s, reeval_s, epoch_s = [], [], [], []
     for epoch in range(1, args.epochs + 1):
         t = time.perf_counter()

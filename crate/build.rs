@@ -20,6 +20,7 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=csrc/ops.cpp");
     println!("cargo:rerun-if-changed=csrc/cuda_graph.cpp");
+    println!("cargo:rerun-if-changed=csrc/guarded.h");
     println!("cargo:rerun-if-env-changed=CNN_LAB_CUDA_INCLUDE");
     println!("cargo:rustc-check-cfg=cfg(cnn_lab_cuda_graphs)");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");

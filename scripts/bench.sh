@@ -70,7 +70,9 @@ for ((r = 0; r < repeat; r++)); do
       c="${contenders[$(((i + r) % n))]}"
       load="$(cut -d' ' -f1 /proc/loadavg)"
       echo "bench: repeat $((r + 1))/$repeat, $t threads: $c (load $load)" >&2
+      # Only the JSON lines (fit's own lines go to stdout too).
       run_one "$c" "$t" | while IFS= read -r line; do
+        [[ $line == \{* ]] || continue
         printf '%s\n' "${line%\}}, \"repeat\": $r, \"load_before\": $load}"
       done >> "$results"
     done

@@ -10,10 +10,12 @@
 #           (the device tool: carry [".gpu"], timeout ≥ 500 s) prints the GPU;
 #           checks that CUDA is found whatever the first torch call, one fresh
 #           process per order, the notebooks' (seed, then device_from_env())
-#           included; trains the lecture with fit on the GPU, reloads its
-#           checkpoint on the CPU and tests it there; then runs the lecture's
-#           epochs through cnn_lab and through the PyTorch baseline
-#           (preloaded, then the lecture's DataLoader). One JSON line each
+#           included; trains the lecture with fit on the GPU (eager, then as
+#           a CUDA graph), reloads its checkpoint on the CPU and tests it
+#           there; then runs the lecture's epochs through cnn_lab (C++ Adam,
+#           fused Adam, fused Adam + CUDA graph) and through the PyTorch
+#           baseline (preloaded with its default and its fused Adam, then the
+#           lecture's DataLoader). One JSON line each
 #           (also to $OUT/gpu_results.jsonl when $OUT is set); exits non-zero
 #           if any check failed, after running them all.
 #   dry run on a CPU (here, after --prepare, with scripts/env.sh sourced):
@@ -70,30 +72,56 @@ case "$mode" in
     for first in nothing tensor conv tch-seed cnn_lab-seed notebook; do
       run .gpu/gpu_order --first "$first" --expect "$device"
     done
-    # 2. The lecture: fit on the GPU with a checkpoint, reloaded and tested on the CPU.
-    run .gpu/lecture_gpu --device "$device" --epochs "$epochs" "${max_batches[@]}" \
-      --data "$data" --out /tmp/cnn_lab_lecture_gpu
+    # 2. The lecture: fit on the GPU with a checkpoint, reloaded and tested
+    #    on the CPU; eager, then with the training step as a CUDA graph.
+    graph_modes=(off)
+    [ "$device" = cuda ] && graph_modes=(off on)
+    for g in "${graph_modes[@]}"; do
+      run .gpu/lecture_gpu --device "$device" --epochs "$epochs" "${max_batches[@]}" \
+        --data "$data" --out "/tmp/cnn_lab_lecture_gpu_$g" --cuda-graph "$g"
+    done
     # 3. The benchmark. A short warm-up of each (cuDNN autotuning, CUDA
-    #    context), then the timed runs.
+    #    context), then the timed runs: cnn_lab with libtorch's C++ Adam (the
+    #    old path), with the fused Adam (the default on a GPU), and with the
+    #    step as a CUDA graph; PyTorch preloaded with its default Adam and
+    #    with Adam(fused=True); the lecture's DataLoader.
+    cnn_variants=("--adam cpp" "--adam auto")
+    [ "$device" = cuda ] && cnn_variants+=("--adam auto --cuda-graph on")
     run .gpu/bench_train --device "$device" --epochs 1 "${warm_up[@]}" --data "$data"
     run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs 1 "${warm_up[@]}" --data "$data" --scratch /tmp/bench-data
-    run .gpu/bench_train --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data"
-    run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
+    for v in "${cnn_variants[@]}"; do
+      # shellcheck disable=SC2086 # $v is a list of options
+      run .gpu/bench_train --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" $v
+    done
+    for a in default fused; do
+      run "$py" benches/pytorch_baseline.py --variant preloaded --adam "$a" --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
+    done
     run "$py" benches/pytorch_baseline.py --variant dataloader --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
     "$py" - "$results" "$epochs" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
 epochs = int(sys.argv[2])
+timed = {}
 for r in rows:
     if r.get("kind") == "order":
         print(f'first call {r["first"]:13} -> {r["device"]:8} is_available {r["is_available"]}  ok {r["ok"]}')
     elif r.get("kind") == "lecture":
-        print(f'fit on {r["device"]}: {r["epochs"]} epochs {r["fit_s"]:.2f} s, val acc {r["fit_val_acc"]:.4f}; '
-              f'reloaded on the CPU {r["cpu_reloaded_acc"]:.4f}  ok {r["ok"]}')
-    elif r.get("kind") == "summary" and r.get("max_batches") is None:
-        print(f'{r["impl"]:20} {epochs} epochs {r["epoch_s"] * epochs:7.2f} s  '
-              f'train {r["train_images_per_s"]:8.0f} img/s  test eval {r["test_eval_s"]:.3f} s  '
-              f'val acc {r["val_acc"]:.4f}')
+        print(f'fit on {r["device"]} (cuda_graph {r["cuda_graph"]}): {r["epochs"]} epochs {r["fit_s"]:.2f} s, '
+              f'val acc {r["fit_val_acc"]:.4f}; reloaded on the CPU {r["cpu_reloaded_acc"]:.4f}  ok {r["ok"]}')
+    elif r.get("kind") == "summary" and r.get("max_batches") is None and r.get("epoch_s"):
+        name = f'{r["impl"]} adam={r.get("adam")}' + (" graph" if r.get("cuda_graph") else "")
+        total = r["epoch_s"] * epochs
+        if name in timed:
+            continue
+        timed[name] = r
+        print(f'{name:36} {epochs} epochs {total:7.2f} s  train {r["train_images_per_s"]:8.0f} img/s  '
+              f'test eval {r["test_eval_s"]:.3f} s  val acc {r["val_acc"]:.4f}')
+base = timed.get("pytorch-preloaded adam=default")
+if base:
+    for name, r in timed.items():
+        if name.startswith("cnn_lab"):
+            print(f'{name:36} / pytorch-preloaded: time {r["epoch_s"] / base["epoch_s"]:.2f}x, '
+                  f'test eval {r["test_eval_s"] / base["test_eval_s"]:.2f}x')
 PY
     if [ ${#failed[@]} -gt 0 ]; then
       printf 'gpu_check: FAILED: %s\n' "${failed[@]}" >&2

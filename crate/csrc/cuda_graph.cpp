@@ -18,34 +18,14 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/core/Event.h>
 #include <c10/cuda/CUDAStream.h>
-#include <c10/util/Exception.h>
+#include "guarded.h"
 
 #include <cstdlib>
-#include <cstring>
-#include <exception>
 #include <optional>
 
+using cnn_lab::guarded;
+
 namespace {
-
-char *message(const char *what) {
-  size_t n = std::strlen(what);
-  char *copy = static_cast<char *>(std::malloc(n + 1));
-  if (copy != nullptr) std::memcpy(copy, what, n + 1);
-  return copy;
-}
-
-template <typename F> char *guarded(F f) {
-  try {
-    f();
-    return nullptr;
-  } catch (const c10::Error &e) {
-    return message(e.what_without_backtrace());
-  } catch (const std::exception &e) {
-    return message(e.what());
-  } catch (...) {
-    return message("unknown C++ exception");
-  }
-}
 
 // `a.wait_stream(b)` in PyTorch: work queued on `waiter` from now on starts
 // after everything queued on `waited` so far.

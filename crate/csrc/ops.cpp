@@ -4,29 +4,21 @@
 // of the libtorch torch-sys linked, and linked into cnn_lab like tch's own
 // C++ wrapper.
 //
-// Every function returns nullptr on success, or an error message from
-// malloc that the caller frees with cnn_lab_free_message. No C++ exception
-// crosses into Rust.
+// Errors follow guarded.h; the caller frees a message with
+// cnn_lab_free_message.
 
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_foreach_add.h>
 #include <ATen/ops/_fused_adam.h>
 #include <c10/core/GradMode.h>
-#include <c10/util/Exception.h>
+#include "guarded.h"
 
 #include <cstdlib>
-#include <cstring>
-#include <exception>
 #include <vector>
 
-namespace {
+using cnn_lab::guarded;
 
-char *message(const char *what) {
-  size_t n = std::strlen(what);
-  char *copy = static_cast<char *>(std::malloc(n + 1));
-  if (copy != nullptr) std::memcpy(copy, what, n + 1);
-  return copy;
-}
+namespace {
 
 // tch hands tensors over as `torch::Tensor *` (torch-sys's C_tensor).
 std::vector<at::Tensor> tensors(at::Tensor *const *ts, size_t n) {
@@ -34,19 +26,6 @@ std::vector<at::Tensor> tensors(at::Tensor *const *ts, size_t n) {
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) out.push_back(*ts[i]);
   return out;
-}
-
-template <typename F> char *guarded(F f) {
-  try {
-    f();
-    return nullptr;
-  } catch (const c10::Error &e) {
-    return message(e.what_without_backtrace());
-  } catch (const std::exception &e) {
-    return message(e.what());
-  } catch (...) {
-    return message("unknown C++ exception");
-  }
 }
 
 }  // namespace

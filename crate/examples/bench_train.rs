@@ -1,15 +1,19 @@
 //! cnn_lab's side of the lecture benchmark (`scripts/bench.sh` runs it
 //! beside `benches/pytorch_baseline.py`): MNIST through
 //! `load_mnist_dataset`, `MnistCNNModel(0.3)`, Adam 1e-3 and
-//! `CrossEntropyLoss`; per epoch what `fit` runs — `train_one_epoch`, then
-//! `test_multi_classification` over the train and the test split — each
-//! timed; then one test-set evaluation (10,000 images) and the peak RSS.
+//! `CrossEntropyLoss`, trained by `fit` (per epoch: the training pass,
+//! then re-evaluation of the train and the test split; `fit`'s own lines go
+//! to stdout too, and `scripts/bench.sh` keeps only the JSON ones); then
+//! one test-set evaluation (10,000 images) and the peak RSS.
 //!
 //! ```text
 //! cargo run --release --example bench_train -- [--threads N] [--epochs E]
 //!     [--max-batches B] [--batch-size 256] [--data ROOT] [--seed S]
-//!     [--device cpu|cuda]
+//!     [--device cpu|cuda] [--adam auto|fused|cpp] [--cuda-graph on|off]
 //! ```
+//!
+//! `--adam` picks Adam's implementation (`auto`: `Adam`'s default, fused on
+//! a GPU only); `--cuda-graph on` passes `FitOptions::cuda_graph(true)`.
 //!
 //! With `--device cuda` the datasets are moved to the GPU once (the loaders'
 //! `device`), so a batch is a slice of device memory; it fails if
@@ -39,6 +43,8 @@ struct Args {
     data: std::path::PathBuf,
     seed: i64,
     cuda: bool,
+    adam: Option<bool>,
+    cuda_graph: bool,
 }
 
 fn parse_args() -> std::result::Result<Args, String> {
@@ -50,6 +56,8 @@ fn parse_args() -> std::result::Result<Args, String> {
         data: data_root(),
         seed: 0,
         cuda: false,
+        adam: None,
+        cuda_graph: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,6 +75,21 @@ fn parse_args() -> std::result::Result<Args, String> {
                     "cpu" => false,
                     "cuda" => true,
                     _ => return Err(format!("--device {value}: expected cpu or cuda")),
+                }
+            }
+            "--adam" => {
+                a.adam = match value.as_str() {
+                    "auto" => None,
+                    "fused" => Some(true),
+                    "cpp" => Some(false),
+                    _ => return Err(format!("--adam {value}: expected auto, fused or cpp")),
+                }
+            }
+            "--cuda-graph" => {
+                a.cuda_graph = match value.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    _ => return Err(format!("--cuda-graph {value}: expected on or off")),
                 }
             }
             _ => return Err(format!("unknown option {flag}")),
@@ -120,39 +143,59 @@ fn main() -> Result<()> {
     model.to_device(device);
     let loss_fn = CrossEntropyLoss::new();
     let mut optimizer = Adam::new(model.parameters(), 1e-3);
+    if let Some(fused) = args.adam {
+        optimizer = optimizer.fused(fused);
+    }
 
+    let result = fit(
+        &train_loader,
+        &val_loader,
+        &model,
+        &loss_fn,
+        &mut optimizer,
+        args.epochs,
+        FitOptions::default()
+            .progress(Progress::Off)
+            .live_plot(false)
+            .cuda_graph(args.cuda_graph),
+    )?;
     let common = format!(
-        "\"impl\": \"cnn_lab\", \"device\": \"{}\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}",
+        "\"impl\": \"cnn_lab\", \"device\": \"{}\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}, \
+         \"adam\": \"{}\", \"cuda_graph\": {}",
         if args.cuda { "cuda" } else { "cpu" },
         tch::get_num_threads(),
         args.batch_size,
         args.max_batches
-            .map_or("null".to_string(), |b| b.to_string())
+            .map_or("null".to_string(), |b| b.to_string()),
+        if optimizer.is_fused() { "fused" } else { "cpp" },
+        args.cuda_graph,
     );
-    let (mut rates, mut train_s, mut reeval_s, mut epoch_s) = (vec![], vec![], vec![], vec![]);
-    let mut val_acc = f64::NAN;
-    for epoch in 1..=args.epochs {
-        let t = Instant::now();
-        train_one_epoch(&train_loader, &model, &loss_fn, &mut optimizer, device)?;
-        let t_train = t.elapsed().as_secs_f64();
-        let (train_loss, train_acc) =
-            test_multi_classification(&train_loader, &model, &loss_fn, device)?;
-        let (val_loss, acc) = test_multi_classification(&val_loader, &model, &loss_fn, device)?;
-        val_acc = acc;
-        let t_epoch = t.elapsed().as_secs_f64();
-        let seen = train_loader.num_samples();
-        rates.push(seen as f64 / t_train);
-        train_s.push(t_train);
-        reeval_s.push(t_epoch - t_train);
-        epoch_s.push(t_epoch);
+    let seen = train_loader.num_samples();
+    let rates: Vec<f64> = result
+        .train_pass_s
+        .iter()
+        .map(|s| seen as f64 / s)
+        .collect();
+    let reeval_s: Vec<f64> = result
+        .epoch_s
+        .iter()
+        .zip(&result.train_pass_s)
+        .map(|(e, t)| e - t)
+        .collect();
+    for (i, (&t_train, &t_epoch)) in result.train_pass_s.iter().zip(&result.epoch_s).enumerate() {
         println!(
-            "{{{common}, \"kind\": \"epoch\", \"epoch\": {epoch}, \"train_images\": {seen}, \
+            "{{{common}, \"kind\": \"epoch\", \"epoch\": {}, \"train_images\": {seen}, \
              \"train_pass_s\": {t_train}, \"reeval_s\": {}, \"epoch_s\": {t_epoch}, \
-             \"train_loss\": {train_loss}, \"train_acc\": {train_acc}, \"val_loss\": {val_loss}, \
-             \"val_acc\": {val_acc}}}",
-            t_epoch - t_train
+             \"train_loss\": {}, \"train_acc\": {}, \"val_loss\": {}, \"val_acc\": {}}}",
+            i + 1,
+            reeval_s[i],
+            result.train_loss[i],
+            result.train_accuracy[i],
+            result.val_loss[i],
+            result.val_accuracy[i],
         );
     }
+    let val_acc = result.val_accuracy.last().copied().unwrap_or(f64::NAN);
     let t = Instant::now();
     let (test_loss, test_acc) = test_multi_classification(&test_loader, &model, &loss_fn, device)?;
     let test_s = t.elapsed().as_secs_f64();
@@ -163,9 +206,9 @@ fn main() -> Result<()> {
          \"test_loss\": {test_loss}, \"test_acc\": {test_acc}, \"val_acc\": {val_acc}, \
          \"peak_rss_mb\": {}}}",
         mean(&rates),
-        mean(&train_s),
+        mean(&result.train_pass_s),
         mean(&reeval_s),
-        mean(&epoch_s),
+        mean(&result.epoch_s),
         peak_rss_mb()
     );
     Ok(())

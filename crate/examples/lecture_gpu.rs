@@ -7,8 +7,10 @@
 //!
 //! ```text
 //! lecture_gpu [--device cuda|cpu] [--epochs 10] [--max-batches B]
-//!             [--data ROOT] [--out DIR]
+//!             [--data ROOT] [--out DIR] [--cuda-graph on|off]
 //! ```
+//!
+//! `--cuda-graph on` trains with `FitOptions::cuda_graph(true)`.
 //!
 //! `--max-batches B` limits the training and validation sets to B batches
 //! of 256 (a quick run); the CPU test uses the same validation set. Prints
@@ -31,6 +33,7 @@ fn main() -> Result<()> {
     let mut want_cuda = true;
     let mut epochs = 10;
     let mut max_batches = None;
+    let mut cuda_graph = false;
     let mut data = data_root();
     let mut out = std::env::temp_dir().join("cnn_lab_lecture_gpu");
     let mut args = std::env::args().skip(1);
@@ -58,6 +61,7 @@ fn main() -> Result<()> {
             "--max-batches" => max_batches = Some(number(&value)?),
             "--data" => data = value.into(),
             "--out" => out = value.into(),
+            "--cuda-graph" => cuda_graph = value == "on",
             _ => return Err(Error::InvalidArgument(format!("unknown option {flag}"))),
         }
     }
@@ -114,7 +118,8 @@ fn main() -> Result<()> {
             .save_model_path(&checkpoint)
             .device(device)
             .mode(Mode::Multi)
-            .progress(Progress::Off),
+            .progress(Progress::Off)
+            .cuda_graph(cuda_graph),
     )?;
     let fit_s = t.elapsed().as_secs_f64();
     let best = result
@@ -128,7 +133,8 @@ fn main() -> Result<()> {
         test_multi_classification(&val_cpu, &cpu_model, &loss_fn, Device::Cpu)?;
     let ok = (cpu_acc - fit_acc).abs() <= 0.005;
     println!(
-        "{{\"kind\": \"lecture\", \"device\": \"{device:?}\", \"epochs\": {epochs}, \
+        "{{\"kind\": \"lecture\", \"device\": \"{device:?}\", \"cuda_graph\": {cuda_graph}, \
+         \"epochs\": {epochs}, \
          \"max_batches\": {}, \"fit_s\": {fit_s:.2}, \"best_epoch\": {best}, \
          \"fit_val_acc\": {fit_acc:.4}, \"cpu_reloaded_loss\": {cpu_loss:.5}, \
          \"cpu_reloaded_acc\": {cpu_acc:.4}, \"ok\": {ok}}}",
