@@ -189,7 +189,8 @@ def main():
     name = f"pytorch-{args.variant}"
     common = {"impl": name, "device": device, "threads": torch.get_num_threads(),
               "batch_size": args.batch_size, "max_batches": args.max_batches,
-              "adam": args.adam, "cuda_graph": False}
+              "adam": args.adam, "cuda_graph": False,
+              "cudnn_benchmark": device == "cuda"}
     rates, train_s, reeval_s, epoch_s = [], [], [], []
     for epoch in range(1, args.epochs + 1):
         t = time.perf_counter()

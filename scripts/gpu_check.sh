@@ -86,7 +86,8 @@ case "$mode" in
     #    step as a CUDA graph; PyTorch preloaded with its default Adam and
     #    with Adam(fused=True); the lecture's DataLoader.
     cnn_variants=("--adam cpp" "--adam auto")
-    [ "$device" = cuda ] && cnn_variants+=("--adam auto --cuda-graph on")
+    [ "$device" = cuda ] && cnn_variants+=("--adam auto --cuda-graph on"
+                                            "--adam auto --cuda-graph on --cudnn-benchmark off")
     run .gpu/bench_train --device "$device" --epochs 1 "${warm_up[@]}" --data "$data"
     run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs 1 "${warm_up[@]}" --data "$data" --scratch /tmp/bench-data
     for v in "${cnn_variants[@]}"; do
@@ -109,7 +110,8 @@ for r in rows:
         print(f'fit on {r["device"]} (cuda_graph {r["cuda_graph"]}): {r["epochs"]} epochs {r["fit_s"]:.2f} s, '
               f'val acc {r["fit_val_acc"]:.4f}; reloaded on the CPU {r["cpu_reloaded_acc"]:.4f}  ok {r["ok"]}')
     elif r.get("kind") == "summary" and r.get("max_batches") is None and r.get("epoch_s"):
-        name = f'{r["impl"]} adam={r.get("adam")}' + (" graph" if r.get("cuda_graph") else "")
+        name = (f'{r["impl"]} adam={r.get("adam")}' + (" graph" if r.get("cuda_graph") else "")
+                + ("" if r.get("cudnn_benchmark") or r["device"] != "cuda" else " no-bench"))
         total = r["epoch_s"] * epochs
         if name in timed:
             continue

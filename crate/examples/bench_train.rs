@@ -10,10 +10,13 @@
 //! cargo run --release --example bench_train -- [--threads N] [--epochs E]
 //!     [--max-batches B] [--batch-size 256] [--data ROOT] [--seed S]
 //!     [--device cpu|cuda] [--adam auto|fused|cpp] [--cuda-graph on|off]
+//!     [--cudnn-benchmark on|off]
 //! ```
 //!
 //! `--adam` picks Adam's implementation (`auto`: `Adam`'s default, fused on
-//! a GPU only); `--cuda-graph on` passes `FitOptions::cuda_graph(true)`.
+//! a GPU only); `--cuda-graph on` passes `FitOptions::cuda_graph(true)`;
+//! `--cudnn-benchmark` (GPU only, default on, as the PyTorch baseline sets
+//! it) is `torch.backends.cudnn.benchmark`.
 //!
 //! With `--device cuda` the datasets are moved to the GPU once (the loaders'
 //! `device`), so a batch is a slice of device memory; it fails if
@@ -45,6 +48,7 @@ struct Args {
     cuda: bool,
     adam: Option<bool>,
     cuda_graph: bool,
+    cudnn_benchmark: bool,
 }
 
 fn parse_args() -> std::result::Result<Args, String> {
@@ -58,6 +62,7 @@ fn parse_args() -> std::result::Result<Args, String> {
         cuda: false,
         adam: None,
         cuda_graph: false,
+        cudnn_benchmark: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -85,17 +90,20 @@ fn parse_args() -> std::result::Result<Args, String> {
                     _ => return Err(format!("--adam {value}: expected auto, fused or cpp")),
                 }
             }
-            "--cuda-graph" => {
-                a.cuda_graph = match value.as_str() {
-                    "on" => true,
-                    "off" => false,
-                    _ => return Err(format!("--cuda-graph {value}: expected on or off")),
-                }
-            }
+            "--cuda-graph" => a.cuda_graph = on_off(&flag, &value)?,
+            "--cudnn-benchmark" => a.cudnn_benchmark = on_off(&flag, &value)?,
             _ => return Err(format!("unknown option {flag}")),
         }
     }
     Ok(a)
+}
+
+fn on_off(flag: &str, value: &str) -> std::result::Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{flag} {value}: expected on or off")),
+    }
 }
 
 fn peak_rss_mb() -> f64 {
@@ -124,7 +132,7 @@ fn main() -> Result<()> {
         Device::Cpu
     };
     if args.cuda {
-        tch::Cuda::cudnn_set_benchmark(true);
+        tch::Cuda::cudnn_set_benchmark(args.cudnn_benchmark);
     }
 
     let t = Instant::now();
@@ -161,7 +169,7 @@ fn main() -> Result<()> {
     )?;
     let common = format!(
         "\"impl\": \"cnn_lab\", \"device\": \"{}\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}, \
-         \"adam\": \"{}\", \"cuda_graph\": {}",
+         \"adam\": \"{}\", \"cuda_graph\": {}, \"cudnn_benchmark\": {}",
         if args.cuda { "cuda" } else { "cpu" },
         tch::get_num_threads(),
         args.batch_size,
@@ -169,6 +177,7 @@ fn main() -> Result<()> {
             .map_or("null".to_string(), |b| b.to_string()),
         if optimizer.is_fused() { "fused" } else { "cpp" },
         args.cuda_graph,
+        args.cuda && args.cudnn_benchmark,
     );
     let seen = train_loader.num_samples();
     let rates: Vec<f64> = result
