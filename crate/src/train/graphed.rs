@@ -128,9 +128,17 @@ impl GraphedStep {
                 // captured backward writes them rather than adding to them.
                 let (static_x, static_y) = (x.copy(), y.copy());
                 optimizer.zero_grad()?;
-                let loss = self.graph.capture(|| {
-                    step_without_zero_grad(model, loss_fn, optimizer, &static_x, &static_y)
-                })?;
+                let loss = self
+                    .graph
+                    .capture(|| {
+                        step_without_zero_grad(model, loss_fn, optimizer, &static_x, &static_y)
+                    })
+                    .map_err(|e| match e {
+                        Error::Cuda(what) => Error::Cuda(format!(
+                            "{what} (FitOptions::cuda_graph(false) trains without a graph)"
+                        )),
+                        other => other,
+                    })?;
                 self.captured = Some([static_x, static_y, loss]);
             }
         }
