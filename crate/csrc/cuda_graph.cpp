@@ -1,14 +1,17 @@
 // CUDA graphs for cnn_lab's training step: libtorch's at::cuda::CUDAGraph,
 // which tch 0.24 does not bind, plus the side stream a capture needs.
-// Rust side: crate/src/cuda_graph.rs.
+// Rust side: crate/src/cuda/graph.rs.
 //
 // Built by crate/build.rs into a separate shared library
-// (libcnn_lab_cuda.so) only where the CUDA runtime headers are found (pip's
-// torch brings them as nvidia/cu13/include), embedded in cnn_lab, and
-// loaded only after libtorch's CUDA backend is: a CPU-only process never
-// maps it. Every function returns nullptr on success or an error message
-// from malloc (freed with cnn_lab_cuda_free_message); no C++ exception
-// crosses into Rust.
+// (libcnn_lab_cuda.so) only where the CUDA runtime headers are found
+// (nvidia/cu13/include beside pip's torch, with nvidia-cuda-crt), embedded
+// in cnn_lab, and loaded only after libtorch's CUDA backend is: a CPU-only
+// process never maps it. Errors follow guarded.h; a message is freed with
+// cnn_lab_cuda_free_message.
+//
+// libtorch 2.11's CUDAGraph::capture_begin registers the default CUDA
+// generator itself (it calls getDefaultCUDAGenerator and register_graph),
+// so dropout draws new random numbers on each replay.
 //
 // The sequence is PyTorch's "whole network capture"
 // (https://pytorch.org/docs/stable/notes/cuda.html#whole-network-capture):
@@ -17,6 +20,7 @@
 
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/core/Event.h>
+#include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 #include "guarded.h"
 
@@ -100,6 +104,8 @@ char *cnn_lab_cuda_graph_leave(void *g) {
 char *cnn_lab_cuda_graph_capture_begin(void *g) {
   auto *graph = static_cast<Graph *>(g);
   return guarded([&] {
+    // As torch.cuda.graph does: no work of before still in flight.
+    c10::cuda::device_synchronize();
     graph->graph.capture_begin();
     graph->capturing = true;
   });
