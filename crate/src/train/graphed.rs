@@ -61,10 +61,43 @@ const WARM_UP_STEPS: usize = 3;
 /// the eager one does.
 pub(super) struct GraphedStep {
     graph: CudaGraph,
-    batch_size: i64,
-    warmed: usize,
+    schedule: Schedule,
     /// The captured step's input, labels and loss, rewritten by each replay.
     captured: Option<[Tensor; 3]>,
+}
+
+/// What [`GraphedStep::step`] does with a batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Action {
+    /// A batch of another size: an ordinary step.
+    Eager,
+    /// One of the first full batches: an ordinary step on the side stream.
+    WarmUp,
+    /// The first full batch after the warm-up: captured, then replayed.
+    Capture,
+    /// Every later full batch: copied into the captured inputs, replayed.
+    Replay,
+}
+
+/// The order of [`Action`]s, apart from the tensors.
+struct Schedule {
+    batch_size: i64,
+    warmed: usize,
+}
+
+impl Schedule {
+    fn action(&mut self, rows: i64, captured: bool) -> Action {
+        if rows != self.batch_size {
+            Action::Eager
+        } else if self.warmed < WARM_UP_STEPS {
+            self.warmed += 1;
+            Action::WarmUp
+        } else if captured {
+            Action::Replay
+        } else {
+            Action::Capture
+        }
+    }
 }
 
 impl GraphedStep {
@@ -88,8 +121,10 @@ impl GraphedStep {
         }
         Ok(GraphedStep {
             graph: CudaGraph::new(device)?,
-            batch_size: batch_size as i64,
-            warmed: 0,
+            schedule: Schedule {
+                batch_size: batch_size as i64,
+                warmed: 0,
+            },
             captured: None,
         })
     }
@@ -108,21 +143,22 @@ impl GraphedStep {
         L: Loss + ?Sized,
         O: Optimizer + ?Sized,
     {
-        if x.size().first() != Some(&self.batch_size) {
-            return eager_step(model, loss_fn, optimizer, x, y);
-        }
-        if self.warmed < WARM_UP_STEPS {
-            self.warmed += 1;
-            return self
-                .graph
-                .warm_up(|| eager_step(model, loss_fn, optimizer, x, y))?;
-        }
-        match &self.captured {
-            Some([static_x, static_y, _]) => {
+        let rows = x.size().first().copied().unwrap_or(0);
+        match (
+            self.schedule.action(rows, self.captured.is_some()),
+            &self.captured,
+        ) {
+            (Action::Eager, _) => return eager_step(model, loss_fn, optimizer, x, y),
+            (Action::WarmUp, _) => {
+                return self
+                    .graph
+                    .warm_up(|| eager_step(model, loss_fn, optimizer, x, y))?
+            }
+            (Action::Replay, Some([static_x, static_y, _])) => {
                 static_x.shallow_clone().copy_(x);
                 static_y.shallow_clone().copy_(y);
             }
-            None => {
+            (Action::Capture | Action::Replay, _) => {
                 // The inputs are allocated outside the capture; the
                 // gradients inside it (set to none first), so that the
                 // captured backward writes them rather than adding to them.
@@ -142,8 +178,45 @@ impl GraphedStep {
                 self.captured = Some([static_x, static_y, loss]);
             }
         }
+        // The captured batch is replayed too: capturing runs nothing.
         self.graph.replay()?;
         let [_, _, loss] = self.captured.as_ref().expect("captured above");
         Ok(loss.shallow_clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_up_then_one_capture_then_replays_and_odd_batches_eager() {
+        let mut schedule = Schedule {
+            batch_size: 256,
+            warmed: 0,
+        };
+        let mut captured = false;
+        let mut seen = vec![];
+        // Two epochs of 5 full batches and a last one of 96.
+        for rows in [256, 256, 256, 256, 256, 96, 256, 256, 256, 256, 256, 96] {
+            let action = schedule.action(rows, captured);
+            captured |= action == Action::Capture;
+            seen.push(action);
+        }
+        use Action::*;
+        assert_eq!(
+            seen,
+            [
+                WarmUp, WarmUp, WarmUp, Capture, Replay, Eager, Replay, Replay, Replay, Replay,
+                Replay, Eager
+            ]
+        );
+        // A small first batch does not count towards the warm-up.
+        let mut schedule = Schedule {
+            batch_size: 4,
+            warmed: 0,
+        };
+        assert_eq!(schedule.action(3, false), Eager);
+        assert_eq!(schedule.action(4, false), WarmUp);
     }
 }
