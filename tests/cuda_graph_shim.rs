@@ -10,10 +10,12 @@
 //! Each case runs in a process of its own (the backend is chosen at
 //! start-up): this test binary runs itself with `--exact probe`.
 
+mod common;
+
 use std::process::Command;
 
 use cnn_lab::cuda::CudaGraph;
-use cnn_lab::cuda::{graph::cuda_graphs_built, libtorch_lib_dir, mapped_library, BACKEND_MODE_VAR};
+use cnn_lab::cuda::{graph::cuda_graphs_built, mapped_library, BACKEND_MODE_VAR};
 use cnn_lab::{Device, Tensor};
 
 const PROBE_VAR: &str = "CNN_LAB_TEST_CUDA_GRAPH_PROBE";
@@ -50,16 +52,11 @@ fn run_probe(mode: &str) -> String {
     stdout
 }
 
-fn torch_has_cuda() -> bool {
-    let _ = Tensor::from(1.0f32);
-    libtorch_lib_dir().is_some_and(|d| d.join("libtorch_cuda.so").exists())
-}
-
 #[test]
 fn the_shim_is_built_where_torch_has_cuda() {
     // The venv's pip torch is the CUDA build and scripts/requirements.txt
     // brings the headers, so the project's own builds always carry it.
-    assert_eq!(cuda_graphs_built(), torch_has_cuda());
+    assert_eq!(cuda_graphs_built(), common::torch_has_cuda());
 }
 
 #[test]

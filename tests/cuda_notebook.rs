@@ -14,12 +14,7 @@ use serde_json::Value;
 #[test]
 fn a_kernel_that_seeds_first_has_the_cuda_backend_loaded_already() {
     let root = common::repo_root();
-    let torch_lib = {
-        let _ = tch::Tensor::from(0.0f32);
-        cnn_lab::cuda::libtorch_lib_dir().expect("libtorch is mapped")
-    };
-    if !torch_lib.join("libtorch_cuda.so").exists() {
-        eprintln!("this libtorch has no libtorch_cuda.so; nothing to check");
+    if !common::torch_has_cuda() {
         return;
     }
     let out = Command::new("bash")

@@ -160,17 +160,6 @@ fn run_probe(first: &str, mode: &str, late_load: bool) -> Probe {
     }
 }
 
-/// Whether the venv's torch ships a CUDA backend; the tests say so and
-/// pass vacuously when it is a CPU-only build.
-fn wheel_has_cuda() -> bool {
-    let _ = Tensor::from(0.0f32);
-    let has = libtorch_lib_dir().is_some_and(|d| d.join("libtorch_cuda.so").exists());
-    if !has {
-        eprintln!("this libtorch has no libtorch_cuda.so; nothing to check");
-    }
-    has
-}
-
 fn assert_real_cuda_hooks(first: &str, p: &Probe) {
     assert!(
         p.mapped_at_start,
@@ -183,7 +172,7 @@ fn assert_real_cuda_hooks(first: &str, p: &Probe) {
 
 #[test]
 fn the_cuda_backend_is_registered_before_the_first_call_whatever_it_is() {
-    if !wheel_has_cuda() {
+    if !common::torch_has_cuda() {
         return;
     }
     for first in ["nothing", "tensor", "conv", "tch-seed", "cnn_lab-seed"] {
@@ -193,7 +182,7 @@ fn the_cuda_backend_is_registered_before_the_first_call_whatever_it_is() {
 
 #[test]
 fn a_backend_loaded_after_seeding_comes_too_late() {
-    if !wheel_has_cuda() {
+    if !common::torch_has_cuda() {
         return;
     }
     // What cnn_lab did before: load the library when a device is asked for.
@@ -214,7 +203,7 @@ fn a_backend_loaded_after_seeding_comes_too_late() {
 
 #[test]
 fn the_backend_is_not_loaded_when_skipped_or_without_a_driver() {
-    if !wheel_has_cuda() {
+    if !common::torch_has_cuda() {
         return;
     }
     let skipped = run_probe("tch-seed", "skip", false);

@@ -6,8 +6,8 @@
 // (libcnn_lab_cuda.so) only where the CUDA runtime headers are found
 // (nvidia/cu13/include beside pip's torch, with nvidia-cuda-crt), embedded
 // in cnn_lab, and loaded only after libtorch's CUDA backend is: a CPU-only
-// process never maps it. Errors follow guarded.h; a message is freed with
-// cnn_lab_cuda_free_message.
+// process never maps it. Errors follow guarded.h; the Rust side frees a
+// message with ops.cpp's cnn_lab_free_message (both use the process's malloc).
 //
 // libtorch 2.11's CUDAGraph::capture_begin registers the default CUDA
 // generator itself (it calls getDefaultCUDAGenerator and register_graph),
@@ -24,7 +24,6 @@
 #include <c10/cuda/CUDAStream.h>
 #include "guarded.h"
 
-#include <cstdlib>
 #include <optional>
 
 using cnn_lab::guarded;
@@ -56,8 +55,6 @@ struct Graph {
 }  // namespace
 
 extern "C" {
-
-void cnn_lab_cuda_free_message(char *m) { std::free(m); }
 
 char *cnn_lab_cuda_graph_new(int64_t device, void **out) {
   *out = nullptr;

@@ -31,11 +31,12 @@ extern "C" {
     fn cnn_lab_set_grads_to_none(params: *const *const C_tensor, n: usize) -> *mut c_char;
 }
 
-/// Turns the shim's answer (null, or a message it allocated) into a
-/// `Result`, naming the operation.
-fn check(what: &str, message: *mut c_char) -> Result<()> {
+/// The text of a C++ shim's answer (`csrc/guarded.h`): `None` for null
+/// (success), else the message, which this frees. Both shims allocate
+/// with the process's `malloc`, so `cnn_lab_free_message` frees either's.
+pub(crate) fn take_message(message: *mut c_char) -> Option<String> {
     if message.is_null() {
-        return Ok(());
+        return None;
     }
     // SAFETY: a non-null answer is a NUL-terminated string from malloc that
     // nothing else owns; it is freed exactly once, here.
@@ -43,7 +44,15 @@ fn check(what: &str, message: *mut c_char) -> Result<()> {
         .to_string_lossy()
         .into_owned();
     unsafe { cnn_lab_free_message(message) };
-    Err(Error::Torch(TchError::Torch(format!("{what}: {text}"))))
+    Some(text)
+}
+
+/// The shim's answer as a `Result`, naming the operation.
+fn check(what: &str, message: *mut c_char) -> Result<()> {
+    match take_message(message) {
+        None => Ok(()),
+        Some(text) => Err(Error::Torch(TchError::Torch(format!("{what}: {text}")))),
+    }
 }
 
 fn pointers(tensors: &[Tensor]) -> Vec<*const C_tensor> {

@@ -59,3 +59,16 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
 }
+
+/// Whether the venv's torch ships a CUDA backend (`libtorch_cuda.so` beside
+/// the libtorch this process loaded); the CUDA tests say so and pass
+/// vacuously when it is a CPU-only build.
+pub fn torch_has_cuda() -> bool {
+    let _ = tch::Tensor::from(0.0f32);
+    let has =
+        cnn_lab::cuda::libtorch_lib_dir().is_some_and(|d| d.join("libtorch_cuda.so").exists());
+    if !has {
+        eprintln!("this libtorch has no libtorch_cuda.so; nothing to check");
+    }
+    has
+}

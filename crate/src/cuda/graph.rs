@@ -25,13 +25,13 @@ use std::sync::OnceLock;
 use tch::Device;
 
 use crate::error::{Error, Result};
+use crate::ops::take_message;
 
 type Message = *mut c_char;
 type Handle = *mut c_void;
 
 /// The shim's functions (see `csrc/cuda_graph.cpp`).
 struct Api {
-    free_message: unsafe extern "C" fn(Message),
     new: unsafe extern "C" fn(i64, *mut Handle) -> Message,
     free: unsafe extern "C" fn(Handle),
     enter: unsafe extern "C" fn(Handle) -> Message,
@@ -41,19 +41,11 @@ struct Api {
     replay: unsafe extern "C" fn(Handle) -> Message,
 }
 
-impl Api {
-    /// The shim's answer (null, or a message it allocated) as a `Result`.
-    fn check(&self, what: &str, message: Message) -> Result<()> {
-        if message.is_null() {
-            return Ok(());
-        }
-        // SAFETY: a non-null answer is a NUL-terminated string from malloc
-        // that nothing else owns; it is freed exactly once, here.
-        let text = unsafe { CStr::from_ptr(message) }
-            .to_string_lossy()
-            .into_owned();
-        unsafe { (self.free_message)(message) };
-        Err(Error::Cuda(format!("{what}: {text}")))
+/// The shim's answer as a `Result`, naming the operation.
+fn check(what: &str, message: Message) -> Result<()> {
+    match take_message(message) {
+        None => Ok(()),
+        Some(text) => Err(Error::Cuda(format!("{what}: {text}"))),
     }
 }
 
@@ -103,9 +95,6 @@ fn load() -> std::result::Result<Api, String> {
     // with exactly the signature of the field it is stored in.
     unsafe {
         Ok(Api {
-            free_message: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(Message)>(
-                symbol(c"cnn_lab_cuda_free_message")?,
-            ),
             new: std::mem::transmute::<
                 *mut c_void,
                 unsafe extern "C" fn(i64, *mut Handle) -> Message,
@@ -185,7 +174,7 @@ impl CudaGraph {
         let api = api()?;
         let mut handle: Handle = std::ptr::null_mut();
         // SAFETY: the shim writes a new object's pointer into `handle`.
-        api.check("creating a CUDA graph", unsafe {
+        check("creating a CUDA graph", unsafe {
             (api.new)(index as i64, &mut handle)
         })?;
         let handle = NonNull::new(handle)
@@ -206,9 +195,9 @@ impl CudaGraph {
         let api = self.api;
         let h = self.handle.as_ptr();
         // SAFETY: a live graph object.
-        api.check("entering the side stream", unsafe { (api.enter)(h) })?;
+        check("entering the side stream", unsafe { (api.enter)(h) })?;
         let result = f();
-        api.check("leaving the side stream", unsafe { (api.leave)(h) })?;
+        check("leaving the side stream", unsafe { (api.leave)(h) })?;
         Ok(result)
     }
 
@@ -225,11 +214,11 @@ impl CudaGraph {
         let h = self.handle.as_ptr();
         self.warm_up(|| {
             // SAFETY: a live graph object, its side stream current.
-            api.check("beginning a CUDA graph capture", unsafe {
+            check("beginning a CUDA graph capture", unsafe {
                 (api.capture_begin)(h)
             })?;
             let result = f();
-            let ended = api.check("ending the CUDA graph capture", unsafe {
+            let ended = check("ending the CUDA graph capture", unsafe {
                 (api.capture_end)(h)
             });
             // The step's own error says more than the capture's.
@@ -248,7 +237,7 @@ impl CudaGraph {
             ));
         }
         // SAFETY: a live, captured graph object.
-        self.api.check("replaying the CUDA graph", unsafe {
+        check("replaying the CUDA graph", unsafe {
             (self.api.replay)(self.handle.as_ptr())
         })
     }

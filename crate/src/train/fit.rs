@@ -58,15 +58,10 @@ where
         .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported())
         .then(DisplayHandle::new);
     let mut progress = DisplayHandle::new();
-    let mut graphed = if options.cuda_graph {
-        Some(GraphedStep::new(
-            device,
-            optimizer,
-            train_loader.batch_size(),
-        )?)
-    } else {
-        None
-    };
+    let mut graphed = options
+        .cuda_graph
+        .then(|| GraphedStep::new(device, optimizer, train_loader.batch_size()))
+        .transpose()?;
     let start = Instant::now();
     let mut result = FitResult::default();
     let mut best = f64::INFINITY;
