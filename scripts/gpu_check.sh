@@ -60,6 +60,7 @@ case "$mode" in
     unset CNN_LAB_CUDA_BACKEND CNN_LAB_DEVICE
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
     "$py" -c 'import torch, torchvision; print("python torch", torch.__version__, "torchvision", torchvision.__version__, "cuda", torch.cuda.is_available())'
+    mkdir -p "${OUT:-/tmp}"
     results="${OUT:-/tmp}/gpu_results.jsonl"
     : > "$results"
     data="$here/.gpu/datasets"
