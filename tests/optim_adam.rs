@@ -52,16 +52,18 @@ fn run(setting: &str, fused: bool) -> (Vec<f64>, bool) {
         loss(&ps).backward();
         opt.step().unwrap();
     }
+    (values(&ps), opt.is_fused())
+}
+
+/// The parameters' values, flattened into one list.
+fn values(ps: &[Tensor]) -> Vec<f64> {
     let flat = Tensor::cat(
         &ps.iter()
             .map(|p| p.detach().flatten(0, -1))
             .collect::<Vec<_>>(),
         0,
     );
-    (
-        Vec::<f64>::try_from(flat.to_kind(Kind::Double)).unwrap(),
-        opt.is_fused(),
-    )
+    Vec::<f64>::try_from(flat.to_kind(Kind::Double)).unwrap()
 }
 
 #[test]
@@ -86,22 +88,11 @@ fn both_implementations_match_pytorch_plain_and_fused() {
         // Float32 arithmetic in a different order: a few ulps after 30 steps.
         assert!(worst < 1e-6, "{setting} fused={fused}: off by {worst}");
         // The test must be able to fail: the steps moved the parameters.
-        let start = run_start();
+        let start = values(&params());
         assert!(mine.iter().zip(&start).any(|(a, b)| (a - b).abs() > 0.05));
         checked += 1;
     }
     assert_eq!(checked, 6, "{out}");
-}
-
-fn run_start() -> Vec<f64> {
-    let flat = Tensor::cat(
-        &params()
-            .iter()
-            .map(|p| p.detach().flatten(0, -1))
-            .collect::<Vec<_>>(),
-        0,
-    );
-    Vec::<f64>::try_from(flat.to_kind(Kind::Double)).unwrap()
 }
 
 #[test]
@@ -121,7 +112,7 @@ fn the_default_is_the_cpp_adam_on_the_cpu_and_fused_zero_grad_sets_none() {
         "set_to_none, as PyTorch"
     );
     // No gradient: a step leaves the parameters as they are.
-    let before = run_start();
+    let before = values(&ps);
     fused.step().unwrap();
-    assert_eq!(run_start(), before);
+    assert_eq!(values(&ps), before);
 }

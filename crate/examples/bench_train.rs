@@ -36,7 +36,7 @@ use cnn_lab::*;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::limited;
+use support::{limited, on_off};
 
 struct Args {
     threads: i32,
@@ -96,14 +96,6 @@ fn parse_args() -> std::result::Result<Args, String> {
         }
     }
     Ok(a)
-}
-
-fn on_off(flag: &str, value: &str) -> std::result::Result<bool, String> {
-    match value {
-        "on" => Ok(true),
-        "off" => Ok(false),
-        _ => Err(format!("{flag} {value}: expected on or off")),
-    }
 }
 
 fn peak_rss_mb() -> f64 {

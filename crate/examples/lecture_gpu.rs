@@ -25,7 +25,7 @@ use cnn_lab::*;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::limited;
+use support::{limited, on_off};
 
 const BATCH_SIZE: usize = 256;
 
@@ -61,7 +61,7 @@ fn main() -> Result<()> {
             "--max-batches" => max_batches = Some(number(&value)?),
             "--data" => data = value.into(),
             "--out" => out = value.into(),
-            "--cuda-graph" => cuda_graph = value == "on",
+            "--cuda-graph" => cuda_graph = on_off(&flag, &value).map_err(Error::InvalidArgument)?,
             _ => return Err(Error::InvalidArgument(format!("unknown option {flag}"))),
         }
     }

@@ -21,3 +21,12 @@ pub fn limited(
     )?
     .shuffle(shuffle))
 }
+
+/// A `--flag on|off` option's value.
+pub fn on_off(flag: &str, value: &str) -> std::result::Result<bool, String> {
+    match value {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("{flag} {value}: expected on or off")),
+    }
+}
