@@ -65,9 +65,13 @@ case "$mode" in
     : > "$results"
     data="$here/.gpu/datasets"
     failed=()
+    # Each check under a time limit, so that one hung process (a first real
+    # CUDA-graph capture, say) cannot eat the whole lease: cnn_lab's runs
+    # take seconds; the lecture's DataLoader about two minutes.
+    limit=90
     run() {
       echo "gpu_check: $*" >&2
-      "$@" | tee -a "$results" || failed+=("$*")
+      timeout "$limit" "$@" | tee -a "$results" || failed+=("$* (rc ${PIPESTATUS[0]})")
     }
     # 1. CUDA whatever the first call: a fresh process per order.
     for first in nothing tensor conv tch-seed cnn_lab-seed notebook; do
@@ -98,6 +102,7 @@ case "$mode" in
     for a in default fused; do
       run "$py" benches/pytorch_baseline.py --variant preloaded --adam "$a" --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
     done
+    limit=300
     run "$py" benches/pytorch_baseline.py --variant dataloader --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
     "$py" - "$results" "$epochs" <<'PY'
 import json, sys
