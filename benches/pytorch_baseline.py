@@ -3,6 +3,7 @@
   .venv/bin/python benches/pytorch_baseline.py --variant dataloader|preloaded
       [--threads N] [--epochs E] [--max-batches B] [--batch-size 256]
       [--data ROOT] [--scratch DIR] [--seed S] [--device cpu|cuda]
+      [--adam default|fused] [--cudnn-benchmark on|off]
 
 `dataloader` is the lecture's code as written: torchvision `MNIST(root,
 transform=ToTensor())`, `DataLoader(batch_size=256, shuffle=True)` for
@@ -156,6 +157,8 @@ def main():
     ap.add_argument("--adam", choices=["default", "fused"], default="default",
                     help="torch.optim.Adam's implementation: its default (foreach on a GPU, "
                          "a for-loop on the CPU) or fused=True")
+    ap.add_argument("--cudnn-benchmark", choices=["on", "off"], default="on",
+                    help="torch.backends.cudnn.benchmark on a GPU (libtorch's own default is off)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -164,7 +167,7 @@ def main():
     if device == "cuda":
         if not torch.cuda.is_available():
             sys.exit("--device cuda: torch.cuda.is_available() is False")
-        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark == "on"
     root = unzipped_copy(args.data, args.scratch)
 
     t0 = time.perf_counter()
@@ -190,7 +193,7 @@ def main():
     common = {"impl": name, "device": device, "threads": torch.get_num_threads(),
               "batch_size": args.batch_size, "max_batches": args.max_batches,
               "adam": args.adam, "cuda_graph": False,
-              "cudnn_benchmark": device == "cuda"}
+              "cudnn_benchmark": device == "cuda" and args.cudnn_benchmark == "on"}
     rates, train_s, reeval_s, epoch_s = [], [], [], []
     for epoch in range(1, args.epochs + 1):
         t = time.perf_counter()

@@ -10,12 +10,15 @@
 #           (the device tool: carry [".gpu"], timeout ≥ 500 s) prints the GPU;
 #           checks that CUDA is found whatever the first torch call, one fresh
 #           process per order, the notebooks' (seed, then device_from_env())
-#           included; trains the lecture with fit on the GPU (eager, then as
-#           a CUDA graph), reloads its checkpoint on the CPU and tests it
-#           there; then runs the lecture's epochs through cnn_lab (C++ Adam,
-#           fused Adam, fused Adam + CUDA graph) and through the PyTorch
-#           baseline (preloaded with its default and its fused Adam, then the
-#           lecture's DataLoader). One JSON line each
+#           included; trains the lecture with fit on the GPU (with fit's
+#           defaults, a CUDA graph there, then eagerly), reloads its
+#           checkpoint on the CPU and tests it there; then runs the lecture's
+#           epochs through cnn_lab (C++ Adam without a graph, the defaults,
+#           fused Adam without a graph, the defaults with cuDNN's benchmark)
+#           and through the PyTorch baseline (preloaded with its default and
+#           its fused Adam and without cuDNN's benchmark, then the lecture's
+#           DataLoader); the ratios to PyTorch's default and to its fastest
+#           preloaded run. One JSON line each
 #           (also to $OUT/gpu_results.jsonl when $OUT is set); exits non-zero
 #           if any check failed, after running them all.
 #   dry run on a CPU (here, after --prepare, with scripts/env.sh sourced):
@@ -78,29 +81,33 @@ case "$mode" in
       run .gpu/gpu_order --first "$first" --expect "$device"
     done
     # 2. The lecture: fit on the GPU with a checkpoint, reloaded and tested
-    #    on the CPU; eager, then with the training step as a CUDA graph.
-    graph_modes=(off)
-    [ "$device" = cuda ] && graph_modes=(off on)
+    #    on the CPU; with fit's defaults (on a GPU: the training step as a
+    #    CUDA graph, which lecture_gpu checks was used), then eagerly.
+    graph_modes=(auto)
+    [ "$device" = cuda ] && graph_modes=(auto off)
     for g in "${graph_modes[@]}"; do
       run .gpu/lecture_gpu --device "$device" --epochs "$epochs" "${max_batches[@]}" \
         --data "$data" --out "/tmp/cnn_lab_lecture_gpu_$g" --cuda-graph "$g"
     done
-    # 3. The benchmark. A short warm-up of each (cuDNN autotuning, CUDA
-    #    context), then the timed runs: cnn_lab with libtorch's C++ Adam (the
-    #    old path), with the fused Adam (the default on a GPU), and with the
-    #    step as a CUDA graph; PyTorch preloaded with its default Adam and
-    #    with Adam(fused=True); the lecture's DataLoader.
-    cnn_variants=("--adam cpp" "--adam auto")
-    [ "$device" = cuda ] && cnn_variants+=("--adam auto --cuda-graph on"
-                                            "--adam auto --cuda-graph on --cudnn-benchmark off")
+    # 3. The benchmark. A short warm-up of each (CUDA context, first
+    #    kernels), then the timed runs: cnn_lab with libtorch's C++ Adam and
+    #    no graph (the old path), with its defaults (on a GPU: fused Adam, the
+    #    step as a CUDA graph, cuDNN's benchmark off as in libtorch), and on
+    #    a GPU also fused Adam without a graph and the defaults with cuDNN's
+    #    benchmark on; PyTorch preloaded with its default Adam, with
+    #    Adam(fused=True), and with cuDNN's benchmark off; the lecture's
+    #    DataLoader.
+    cnn_variants=("--adam cpp --cuda-graph off" "")
+    [ "$device" = cuda ] && cnn_variants+=("--adam auto --cuda-graph off" "--cudnn-benchmark on")
     run .gpu/bench_train --device "$device" --epochs 1 "${warm_up[@]}" --data "$data"
     run "$py" benches/pytorch_baseline.py --variant preloaded --device "$device" --epochs 1 "${warm_up[@]}" --data "$data" --scratch /tmp/bench-data
     for v in "${cnn_variants[@]}"; do
       # shellcheck disable=SC2086 # $v is a list of options
       run .gpu/bench_train --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" $v
     done
-    for a in default fused; do
-      run "$py" benches/pytorch_baseline.py --variant preloaded --adam "$a" --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
+    for v in "--adam default" "--adam fused" "--adam default --cudnn-benchmark off"; do
+      # shellcheck disable=SC2086 # $v is a list of options
+      run "$py" benches/pytorch_baseline.py --variant preloaded $v --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
     done
     limit=300
     run "$py" benches/pytorch_baseline.py --variant dataloader --device "$device" --epochs "$epochs" "${max_batches[@]}" --data "$data" --scratch /tmp/bench-data
@@ -124,12 +131,19 @@ for r in rows:
         timed[name] = r
         print(f'{name:36} {epochs} epochs {total:7.2f} s  train {r["train_images_per_s"]:8.0f} img/s  '
               f'test eval {r["test_eval_s"]:.3f} s  val acc {r["val_acc"]:.4f}')
-base = timed.get("pytorch-preloaded adam=default")
-if base:
-    for name, r in timed.items():
-        if name.startswith("cnn_lab"):
-            print(f'{name:36} / pytorch-preloaded: time {r["epoch_s"] / base["epoch_s"]:.2f}x, '
-                  f'test eval {r["test_eval_s"] / base["test_eval_s"]:.2f}x')
+preloaded = {n: r for n, r in timed.items() if n.startswith("pytorch-preloaded")}
+if preloaded:
+    named = "pytorch-preloaded adam=default"
+    fastest = min(preloaded, key=lambda n: preloaded[n]["epoch_s"])
+    for base_name in dict.fromkeys([named, fastest]):
+        base = preloaded.get(base_name)
+        if not base:
+            continue
+        print(f'against {base_name}:')
+        for name, r in timed.items():
+            if name.startswith("cnn_lab"):
+                print(f'  {name:36} time {r["epoch_s"] / base["epoch_s"]:.2f}x, '
+                      f'test eval {r["test_eval_s"] / base["test_eval_s"]:.2f}x')
 PY
     if [ ${#failed[@]} -gt 0 ]; then
       printf 'gpu_check: FAILED: %s\n' "${failed[@]}" >&2

@@ -133,6 +133,8 @@ fn seeded_run(seed: i64) -> FitResult {
         quiet(),
     )
     .unwrap();
+    // fit's default on the CPU: no CUDA graph, and no error for lacking one.
+    assert!(!r.cuda_graph);
     // Timings differ from run to run.
     r.elapsed = Default::default();
     r.train_pass_s.clear();

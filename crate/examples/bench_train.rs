@@ -9,14 +9,16 @@
 //! ```text
 //! cargo run --release --example bench_train -- [--threads N] [--epochs E]
 //!     [--max-batches B] [--batch-size 256] [--data ROOT] [--seed S]
-//!     [--device cpu|cuda] [--adam auto|fused|cpp] [--cuda-graph on|off]
+//!     [--device cpu|cuda] [--adam auto|fused|cpp] [--cuda-graph auto|on|off]
 //!     [--cudnn-benchmark on|off]
 //! ```
 //!
 //! `--adam` picks Adam's implementation (`auto`: `Adam`'s default, fused on
-//! a GPU only); `--cuda-graph on` passes `FitOptions::cuda_graph(true)`;
-//! `--cudnn-benchmark` (GPU only, default on, as the PyTorch baseline sets
-//! it) is `torch.backends.cudnn.benchmark`.
+//! a GPU only); `--cuda-graph on|off` passes `FitOptions::cuda_graph(..)`,
+//! `auto` (the default) leaves `fit`'s default (a graph on a GPU), and the
+//! JSON's `cuda_graph` says whether one was used; `--cudnn-benchmark` (GPU
+//! only) is `torch.backends.cudnn.benchmark`, default off as in libtorch
+//! and so in a notebook (the PyTorch baseline turns it on unless told off).
 //!
 //! With `--device cuda` the datasets are moved to the GPU once (the loaders'
 //! `device`), so a batch is a slice of device memory; it fails if
@@ -36,7 +38,7 @@ use cnn_lab::*;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{limited, on_off};
+use support::{auto_on_off, limited, on_off};
 
 struct Args {
     threads: i32,
@@ -47,7 +49,7 @@ struct Args {
     seed: i64,
     cuda: bool,
     adam: Option<bool>,
-    cuda_graph: bool,
+    cuda_graph: Option<bool>,
     cudnn_benchmark: bool,
 }
 
@@ -61,8 +63,8 @@ fn parse_args() -> std::result::Result<Args, String> {
         seed: 0,
         cuda: false,
         adam: None,
-        cuda_graph: false,
-        cudnn_benchmark: true,
+        cuda_graph: None,
+        cudnn_benchmark: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -90,7 +92,7 @@ fn parse_args() -> std::result::Result<Args, String> {
                     _ => return Err(format!("--adam {value}: expected auto, fused or cpp")),
                 }
             }
-            "--cuda-graph" => a.cuda_graph = on_off(&flag, &value)?,
+            "--cuda-graph" => a.cuda_graph = auto_on_off(&flag, &value)?,
             "--cudnn-benchmark" => a.cudnn_benchmark = on_off(&flag, &value)?,
             _ => return Err(format!("unknown option {flag}")),
         }
@@ -147,6 +149,12 @@ fn main() -> Result<()> {
         optimizer = optimizer.fused(fused);
     }
 
+    let mut options = FitOptions::default()
+        .progress(Progress::Off)
+        .live_plot(false);
+    if let Some(on) = args.cuda_graph {
+        options = options.cuda_graph(on);
+    }
     let result = fit(
         &train_loader,
         &val_loader,
@@ -154,10 +162,7 @@ fn main() -> Result<()> {
         &loss_fn,
         &mut optimizer,
         args.epochs,
-        FitOptions::default()
-            .progress(Progress::Off)
-            .live_plot(false)
-            .cuda_graph(args.cuda_graph),
+        options,
     )?;
     let common = format!(
         "\"impl\": \"cnn_lab\", \"device\": \"{}\", \"threads\": {}, \"batch_size\": {}, \"max_batches\": {}, \
@@ -168,7 +173,7 @@ fn main() -> Result<()> {
         args.max_batches
             .map_or("null".to_string(), |b| b.to_string()),
         if optimizer.is_fused() { "fused" } else { "cpp" },
-        args.cuda_graph,
+        result.cuda_graph,
         args.cuda && args.cudnn_benchmark,
     );
     let seen = train_loader.num_samples();

@@ -7,10 +7,12 @@
 //!
 //! ```text
 //! lecture_gpu [--device cuda|cpu] [--epochs 10] [--max-batches B]
-//!             [--data ROOT] [--out DIR] [--cuda-graph on|off]
+//!             [--data ROOT] [--out DIR] [--cuda-graph auto|on|off]
 //! ```
 //!
-//! `--cuda-graph on` trains with `FitOptions::cuda_graph(true)`.
+//! `--cuda-graph on|off` trains with `FitOptions::cuda_graph(..)`; `auto`
+//! (the default) leaves `fit`'s default, which on a GPU is a graph: the
+//! run fails if, there, none was used.
 //!
 //! `--max-batches B` limits the training and validation sets to B batches
 //! of 256 (a quick run); the CPU test uses the same validation set. Prints
@@ -25,7 +27,7 @@ use cnn_lab::*;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{limited, on_off};
+use support::{auto_on_off, limited};
 
 const BATCH_SIZE: usize = 256;
 
@@ -33,7 +35,7 @@ fn main() -> Result<()> {
     let mut want_cuda = true;
     let mut epochs = 10;
     let mut max_batches = None;
-    let mut cuda_graph = false;
+    let mut cuda_graph = None;
     let mut data = data_root();
     let mut out = std::env::temp_dir().join("cnn_lab_lecture_gpu");
     let mut args = std::env::args().skip(1);
@@ -61,7 +63,9 @@ fn main() -> Result<()> {
             "--max-batches" => max_batches = Some(number(&value)?),
             "--data" => data = value.into(),
             "--out" => out = value.into(),
-            "--cuda-graph" => cuda_graph = on_off(&flag, &value).map_err(Error::InvalidArgument)?,
+            "--cuda-graph" => {
+                cuda_graph = auto_on_off(&flag, &value).map_err(Error::InvalidArgument)?
+            }
             _ => return Err(Error::InvalidArgument(format!("unknown option {flag}"))),
         }
     }
@@ -106,6 +110,16 @@ fn main() -> Result<()> {
     let mut optimizer = Adam::new(model.parameters(), 1e-3);
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
     let checkpoint = out.join("mnist_cnn_model.safetensors");
+    let mut options = FitOptions::default()
+        .save_model_path(&checkpoint)
+        .device(device)
+        .mode(Mode::Multi)
+        .progress(Progress::Off);
+    if let Some(on) = cuda_graph {
+        options = options.cuda_graph(on);
+    }
+    // Graphed training needs more full batches than the warm-up's three.
+    let expect_graph = device.is_cuda() && cuda_graph != Some(false) && train_loader.len() > 4;
     let t = Instant::now();
     let result = fit(
         &train_loader,
@@ -114,12 +128,7 @@ fn main() -> Result<()> {
         &loss_fn,
         &mut optimizer,
         epochs,
-        FitOptions::default()
-            .save_model_path(&checkpoint)
-            .device(device)
-            .mode(Mode::Multi)
-            .progress(Progress::Off)
-            .cuda_graph(cuda_graph),
+        options,
     )?;
     let fit_s = t.elapsed().as_secs_f64();
     let best = result
@@ -131,16 +140,24 @@ fn main() -> Result<()> {
     load_model(&cpu_model, &checkpoint)?;
     let (cpu_loss, cpu_acc) =
         test_multi_classification(&val_cpu, &cpu_model, &loss_fn, Device::Cpu)?;
-    let ok = (cpu_acc - fit_acc).abs() <= 0.005;
+    let acc_ok = (cpu_acc - fit_acc).abs() <= 0.005;
+    let graph_ok = result.cuda_graph == expect_graph;
+    let ok = acc_ok && graph_ok;
     println!(
-        "{{\"kind\": \"lecture\", \"device\": \"{device:?}\", \"cuda_graph\": {cuda_graph}, \
+        "{{\"kind\": \"lecture\", \"device\": \"{device:?}\", \"cuda_graph\": {}, \
          \"epochs\": {epochs}, \
          \"max_batches\": {}, \"fit_s\": {fit_s:.2}, \"best_epoch\": {best}, \
          \"fit_val_acc\": {fit_acc:.4}, \"cpu_reloaded_loss\": {cpu_loss:.5}, \
          \"cpu_reloaded_acc\": {cpu_acc:.4}, \"ok\": {ok}}}",
+        result.cuda_graph,
         max_batches.map_or("null".to_string(), |b| b.to_string()),
     );
-    if ok {
+    if !graph_ok {
+        Err(Error::Training(format!(
+            "fit used a CUDA graph: {}, expected {expect_graph} (--cuda-graph {cuda_graph:?})",
+            result.cuda_graph
+        )))
+    } else if acc_ok {
         Ok(())
     } else {
         Err(Error::Training(format!(

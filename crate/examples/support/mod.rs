@@ -30,3 +30,13 @@ pub fn on_off(flag: &str, value: &str) -> std::result::Result<bool, String> {
         _ => Err(format!("{flag} {value}: expected on or off")),
     }
 }
+
+/// A flag's `auto`, `on` or `off`: `None` leaves the choice to the library.
+pub fn auto_on_off(flag: &str, value: &str) -> std::result::Result<Option<bool>, String> {
+    match value {
+        "auto" => Ok(None),
+        _ => on_off(flag, value)
+            .map(Some)
+            .map_err(|_| format!("{flag} {value}: expected auto, on or off")),
+    }
+}

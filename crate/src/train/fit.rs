@@ -58,10 +58,12 @@ where
         .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported())
         .then(DisplayHandle::new);
     let mut progress = DisplayHandle::new();
-    let mut graphed = options
-        .cuda_graph
-        .then(|| GraphedStep::new(device, optimizer, train_loader.batch_size()))
-        .transpose()?;
+    let mut graphed = GraphedStep::for_fit(
+        options.cuda_graph,
+        device,
+        optimizer,
+        train_loader.batch_size(),
+    )?;
     let start = Instant::now();
     let mut result = FitResult::default();
     let mut best = f64::INFINITY;
@@ -94,6 +96,7 @@ where
         check_finite(val_loss, "validation", epoch, epochs, &result, &options)?;
         result.train_pass_s.push(train_pass_s);
         result.epoch_s.push(started.elapsed().as_secs_f64());
+        result.cuda_graph = graphed.as_ref().is_some_and(GraphedStep::captured);
         result.train_loss.push(train_loss);
         result.train_accuracy.push(train_acc);
         result.val_loss.push(val_loss);

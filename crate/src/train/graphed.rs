@@ -3,6 +3,7 @@
 
 use tch::{Device, Tensor};
 
+use crate::cuda::graph::cuda_graphs_built;
 use crate::cuda::CudaGraph;
 use crate::error::{catch_torch, Error, Result};
 use crate::loss::Loss;
@@ -64,6 +65,11 @@ pub(super) struct GraphedStep {
     schedule: Schedule,
     /// The captured step's input, labels and loss, rewritten by each replay.
     captured: Option<[Tensor; 3]>,
+    /// `FitOptions::cuda_graph(true)`: a failed capture is an error. By
+    /// default it is a note, and training goes on eagerly.
+    insist: bool,
+    /// The capture failed (by default): every later step runs eagerly.
+    given_up: bool,
 }
 
 /// What [`GraphedStep::step`] does with a batch.
@@ -101,11 +107,38 @@ impl Schedule {
 }
 
 impl GraphedStep {
-    /// Checks that the step can be captured and loads the graph support.
-    pub(super) fn new<O: Optimizer + ?Sized>(
+    /// The graphed step `fit` uses, given `FitOptions::cuda_graph`
+    /// (`setting`): with `Some(true)` one must be possible (an error says
+    /// why not); by default (`None`) one where it applies — a GPU, a
+    /// capturable optimizer, a build with graph support — else none.
+    pub(super) fn for_fit<O: Optimizer + ?Sized>(
+        setting: Option<bool>,
         device: Device,
         optimizer: &O,
         batch_size: usize,
+    ) -> Result<Option<GraphedStep>> {
+        match setting {
+            Some(false) => Ok(None),
+            Some(true) => GraphedStep::new(device, optimizer, batch_size, true).map(Some),
+            None if device.is_cuda() && optimizer.capturable() && cuda_graphs_built() => {
+                match GraphedStep::new(device, optimizer, batch_size, false) {
+                    Ok(step) => Ok(Some(step)),
+                    Err(e) => {
+                        println!("fit: training without a CUDA graph: {e}");
+                        Ok(None)
+                    }
+                }
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Checks that the step can be captured and loads the graph support.
+    fn new<O: Optimizer + ?Sized>(
+        device: Device,
+        optimizer: &O,
+        batch_size: usize,
+        insist: bool,
     ) -> Result<GraphedStep> {
         if !device.is_cuda() {
             return Err(Error::InvalidArgument(format!(
@@ -126,7 +159,14 @@ impl GraphedStep {
                 warmed: 0,
             },
             captured: None,
+            insist,
+            given_up: false,
         })
+    }
+
+    /// Whether the step was captured (and so replayed since).
+    pub(super) fn captured(&self) -> bool {
+        self.captured.is_some()
     }
 
     /// One training step on `(x, y)`, graphed when the batch is full.
@@ -143,6 +183,9 @@ impl GraphedStep {
         L: Loss + ?Sized,
         O: Optimizer + ?Sized,
     {
+        if self.given_up {
+            return eager_step(model, loss_fn, optimizer, x, y);
+        }
         let rows = x.size().first().copied().unwrap_or(0);
         match (
             self.schedule.action(rows, self.captured.is_some()),
@@ -164,17 +207,29 @@ impl GraphedStep {
                 // captured backward writes them rather than adding to them.
                 let (static_x, static_y) = (x.copy(), y.copy());
                 optimizer.zero_grad()?;
-                let loss = self
-                    .graph
-                    .capture(|| {
-                        step_without_zero_grad(model, loss_fn, optimizer, &static_x, &static_y)
-                    })
-                    .map_err(|e| match e {
-                        Error::Cuda(what) => Error::Cuda(format!(
+                let captured = self.graph.capture(|| {
+                    step_without_zero_grad(model, loss_fn, optimizer, &static_x, &static_y)
+                });
+                let loss = match captured {
+                    Ok(loss) => loss,
+                    // By default a step that cannot be captured is trained
+                    // eagerly: the capture ran nothing, so this batch has
+                    // not been trained yet.
+                    Err(Error::Cuda(what)) if !self.insist => {
+                        println!(
+                            "fit: the training step could not be captured as a CUDA graph \
+                             ({what}); training without one"
+                        );
+                        self.given_up = true;
+                        return eager_step(model, loss_fn, optimizer, x, y);
+                    }
+                    Err(Error::Cuda(what)) => {
+                        return Err(Error::Cuda(format!(
                             "{what} (FitOptions::cuda_graph(false) trains without a graph)"
-                        )),
-                        other => other,
-                    })?;
+                        )))
+                    }
+                    Err(other) => return Err(other),
+                };
                 self.captured = Some([static_x, static_y, loss]);
             }
         }

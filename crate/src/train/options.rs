@@ -31,7 +31,7 @@ pub struct FitOptions {
     pub(super) patience: Option<usize>,
     pub(super) progress: Progress,
     pub(super) live_plot: Option<bool>,
-    pub(super) cuda_graph: bool,
+    pub(super) cuda_graph: Option<bool>,
 }
 
 impl FitOptions {
@@ -75,16 +75,23 @@ impl FitOptions {
         self
     }
 
-    /// Replay each full training batch's step as a CUDA graph (PyTorch's
-    /// `torch.cuda.graph` whole-network capture; see [`crate::cuda::graph`]):
-    /// one launch per step instead of ~100, for a GPU that would otherwise
-    /// wait for the CPU to launch kernels. Every batch still trains the
-    /// model (three eager warm-up steps, then the captured step, then
-    /// replays; a smaller last batch runs eagerly). Needs training on a GPU
-    /// and a capturable optimizer (Adam's fused step, its default on a
-    /// GPU); `fit` says so otherwise. Off by default.
+    /// Whether to replay each full training batch's step as a CUDA graph
+    /// (PyTorch's `torch.cuda.graph` whole-network capture; see
+    /// [`crate::cuda::graph`]): one launch per step instead of ~100, for a
+    /// GPU that would otherwise wait for the CPU to launch kernels. Every
+    /// batch still trains the model (three eager warm-up steps, then the
+    /// captured step, then replays; a smaller last batch runs eagerly).
+    ///
+    /// Default: on where it applies — training on a GPU, with an optimizer
+    /// whose step is capturable (Adam's fused step, its default on a GPU),
+    /// and a cnn_lab built with graph support; there, if the step cannot be
+    /// captured (a model that copies to the CPU in `forward`, say), `fit`
+    /// prints why and trains eagerly. Elsewhere (the CPU) it is off.
+    /// `cuda_graph(true)` insists: where it cannot apply, `fit` returns an
+    /// error that says why. `cuda_graph(false)` always trains eagerly.
+    /// [`FitResult::cuda_graph`] says whether a graph was used.
     pub fn cuda_graph(mut self, on: bool) -> Self {
-        self.cuda_graph = on;
+        self.cuda_graph = Some(on);
         self
     }
 
@@ -119,6 +126,9 @@ pub struct FitResult {
     pub train_pass_s: Vec<f64>,
     /// Seconds of each epoch: training pass plus both re-evaluations.
     pub epoch_s: Vec<f64>,
+    /// Whether training steps were replayed as a CUDA graph
+    /// ([`FitOptions::cuda_graph`]).
+    pub cuda_graph: bool,
 }
 
 impl From<FitResult> for (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
