@@ -4,13 +4,14 @@
 # data travel, and that machine's own torch 2.11 libraries are used.
 #
 #   here:   scripts/gpu_check.sh --prepare
-#           builds bench_train, gpu_order and lecture_gpu (release) and copies
-#           them, with MNIST's four .gz files, into .gpu/ (git-ignored; ~15 MB).
+#           builds bench_train, gpu_order, lecture_gpu and the test binary of
+#           tests/cuda_fit.rs (release) and copies them, with MNIST's four
+#           .gz files, into .gpu/ (git-ignored; ~30 MB).
 #   there:  bash scripts/gpu_check.sh --run [--epochs 10]
 #           (the device tool: carry [".gpu"], timeout ≥ 500 s) prints the GPU;
 #           checks that CUDA is found whatever the first torch call, one fresh
 #           process per order, the notebooks' (seed, then device_from_env())
-#           included; trains the lecture with fit on the GPU (with fit's
+#           included; runs fit's GPU tests (tests/cuda_fit.rs); trains the lecture with fit on the GPU (with fit's
 #           defaults, a CUDA graph there, then eagerly), reloads its
 #           checkpoint on the CPU and tests it there; then runs the lecture's
 #           epochs through cnn_lab (C++ Adam without a graph, the defaults,
@@ -47,8 +48,16 @@ case "$mode" in
     # shellcheck source=env.sh
     source scripts/env.sh
     cargo build --release --quiet -p cnn_lab "${bins[@]/#/--example=}"
+    # The GPU-only tests of fit (tests/cuda_fit.rs), as a test binary.
+    cuda_fit="$(cargo test --release --quiet -p cnn_lab --test cuda_fit --no-run --message-format=json \
+      | python3 -c 'import json, sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "cuda_fit":
+        print(m["executable"])')"
     rm -rf .gpu && mkdir -p .gpu/datasets/MNIST/raw
     for b in "${bins[@]}"; do cp "target/release/examples/$b" .gpu/; done
+    cp "$cuda_fit" .gpu/cuda_fit
     cp "$CNN_LAB_DATA"/MNIST/raw/*.gz .gpu/datasets/MNIST/raw/
     du -sh .gpu
     ;;
@@ -80,7 +89,10 @@ case "$mode" in
     for first in nothing tensor conv tch-seed cnn_lab-seed notebook; do
       run .gpu/gpu_order --first "$first" --expect "$device"
     done
-    # 2. The lecture: fit on the GPU with a checkpoint, reloaded and tested
+    # 2. fit's GPU tests: its default graph, and a step it cannot capture.
+    export CNN_LAB_DATA="$data"
+    run .gpu/cuda_fit --test-threads=1
+    # 3. The lecture: fit on the GPU with a checkpoint, reloaded and tested
     #    on the CPU; with fit's defaults (on a GPU: the training step as a
     #    CUDA graph, which lecture_gpu checks was used), then eagerly.
     graph_modes=(auto)
@@ -89,7 +101,7 @@ case "$mode" in
       run .gpu/lecture_gpu --device "$device" --epochs "$epochs" "${max_batches[@]}" \
         --data "$data" --out "/tmp/cnn_lab_lecture_gpu_$g" --cuda-graph "$g"
     done
-    # 3. The benchmark. A short warm-up of each (CUDA context, first
+    # 4. The benchmark. A short warm-up of each (CUDA context, first
     #    kernels), then the timed runs: cnn_lab with libtorch's C++ Adam and
     #    no graph (the old path), with its defaults (on a GPU: fused Adam, the
     #    step as a CUDA graph, cuDNN's benchmark off as in libtorch), and on

@@ -210,25 +210,27 @@ impl GraphedStep {
                 let captured = self.graph.capture(|| {
                     step_without_zero_grad(model, loss_fn, optimizer, &static_x, &static_y)
                 });
+                // The warm-up steps ran the same step eagerly, so an error
+                // first seen here is the capture's: a step that reads a
+                // value back to the CPU, say.
                 let loss = match captured {
                     Ok(loss) => loss,
-                    // By default a step that cannot be captured is trained
-                    // eagerly: the capture ran nothing, so this batch has
-                    // not been trained yet.
-                    Err(Error::Cuda(what)) if !self.insist => {
+                    Err(e) if self.insist => {
+                        return Err(Error::Cuda(format!(
+                            "capturing the training step as a CUDA graph: {e} \
+                             (FitOptions::cuda_graph(false) trains without a graph)"
+                        )))
+                    }
+                    // By default such a step is trained eagerly: the capture
+                    // ran nothing, so this batch has not been trained yet.
+                    Err(e) => {
                         println!(
                             "fit: the training step could not be captured as a CUDA graph \
-                             ({what}); training without one"
+                             ({e}); training without one"
                         );
                         self.given_up = true;
                         return eager_step(model, loss_fn, optimizer, x, y);
                     }
-                    Err(Error::Cuda(what)) => {
-                        return Err(Error::Cuda(format!(
-                            "{what} (FitOptions::cuda_graph(false) trains without a graph)"
-                        )))
-                    }
-                    Err(other) => return Err(other),
                 };
                 self.captured = Some([static_x, static_y, loss]);
             }
