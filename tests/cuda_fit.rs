@@ -79,9 +79,14 @@ fn by_default_a_gpu_trains_through_a_graph_as_it_would_eagerly() {
     let eager = train(&TinyCnn::new(10, 0.0), device, quiet().cuda_graph(false)).unwrap();
     assert!(graphed.cuda_graph, "fit's default on a GPU replays a graph");
     assert!(!eager.cuda_graph);
+    // Not bit for bit: cuDNN's backward sums in no fixed order, and Adam's
+    // first steps (about lr·sign(gradient)) turn the tiny differences of
+    // near-zero gradients into whole steps. One H200 run: 0.1 % and 0.6 %
+    // apart after one and two epochs. A graph that replayed stale inputs
+    // or skipped updates would be far further off.
     for (g, e) in graphed.val_loss.iter().zip(&eager.val_loss) {
         assert!(
-            (g - e).abs() < 1e-3,
+            (g - e).abs() < 0.05 * e,
             "{:?} vs {:?}",
             graphed.val_loss,
             eager.val_loss

@@ -18,8 +18,10 @@
 // warm-up steps on a side stream, then capture_begin / the step /
 // capture_end on that stream, then replay on the current stream.
 
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/core/Event.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 #include "guarded.h"
@@ -38,9 +40,38 @@ void wait_stream(const c10::cuda::CUDAStream &waiter, const c10::cuda::CUDAStrea
   event.block(waiter.unwrap());
 }
 
+// at::cuda::CUDAGraph, plus the clean-up its capture_end skips when the
+// capture fails (a step that copied to the CPU, say): libtorch 2.11 throws
+// at cudaStreamEndCapture before it takes the generators out of capture
+// mode and before the allocator stops serving the graph's pool. Left so,
+// the next eager dropout fails ("Offset increment outside graph capture
+// encountered unexpectedly"), and eager training could not go on.
+struct Capture : at::cuda::CUDAGraph {
+  void end() {
+    try {
+      capture_end();
+    } catch (...) {
+      abandon();
+      throw;
+    }
+  }
+
+ private:
+  void abandon() noexcept {
+    // What CUDAGeneratorState::capture_epilogue does in 2.11 (it is not
+    // exported from libtorch_cuda).
+    for (auto &entry : captured_generator_states_) entry.first->capturing_ = false;
+    try {
+      // Already done where capture_end failed after it.
+      c10::cuda::CUDACachingAllocator::endAllocateToPool(capture_dev_, mempool_id_);
+    } catch (...) {
+    }
+  }
+};
+
 struct Graph {
   c10::DeviceIndex device;
-  at::cuda::CUDAGraph graph;
+  Capture graph;
   // The side stream, kept for warm-up and capture alike (cuBLAS and cuDNN
   // keep per-stream state that a capture must find already set up).
   c10::cuda::CUDAStream side;
@@ -68,7 +99,7 @@ void cnn_lab_cuda_graph_free(void *g) {
     // A capture that never ended (an error inside the step): end it so the
     // stream is usable again; its graph is discarded with this object.
     try {
-      graph->graph.capture_end();
+      graph->graph.end();
     } catch (...) {
     }
   }
@@ -112,7 +143,7 @@ char *cnn_lab_cuda_graph_capture_end(void *g) {
   auto *graph = static_cast<Graph *>(g);
   return guarded([&] {
     graph->capturing = false;
-    graph->graph.capture_end();
+    graph->graph.end();
   });
 }
 
