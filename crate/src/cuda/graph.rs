@@ -7,8 +7,8 @@
 //! `../shared/GPU.md`). [`CudaGraph`] follows PyTorch's "whole network
 //! capture": warm-up steps on a side stream ([`CudaGraph::warm_up`]), one
 //! step captured ([`CudaGraph::capture`]), then [`CudaGraph::replay`] with new
-//! data copied into the captured input tensors. `fit` does this for you with
-//! [`FitOptions::cuda_graph`](crate::FitOptions::cuda_graph).
+//! data copied into the captured input tensors. `fit` does this by default on
+//! a GPU ([`FitOptions::cuda_graph`](crate::FitOptions::cuda_graph)).
 //!
 //! The C++ side is `csrc/cuda_graph.cpp`. `build.rs` builds it into a small
 //! shared library (`libcnn_lab_cuda.so`, linked against libtorch's CUDA

@@ -224,9 +224,13 @@ impl GraphedStep {
                     // By default such a step is trained eagerly: the capture
                     // ran nothing, so this batch has not been trained yet.
                     Err(e) => {
+                        // libtorch's first line says it; the rest is advice
+                        // on debugging kernels.
+                        let e = e.to_string();
+                        let first = e.lines().next().unwrap_or_default();
                         println!(
                             "fit: the training step could not be captured as a CUDA graph \
-                             ({e}); training without one"
+                             ({first}); training without one"
                         );
                         self.given_up = true;
                         return eager_step(model, loss_fn, optimizer, x, y);
