@@ -11,9 +11,10 @@
 #           (the device tool: carry [".gpu"], timeout ≥ 500 s) prints the GPU;
 #           checks that CUDA is found whatever the first torch call, one fresh
 #           process per order, the notebooks' (seed, then device_from_env())
-#           included; runs fit's GPU tests (tests/cuda_fit.rs); trains the lecture with fit on the GPU (with fit's
-#           defaults, a CUDA graph there, then eagerly), reloads its
-#           checkpoint on the CPU and tests it there; then runs the lecture's
+#           included; runs fit's GPU tests (tests/cuda_fit.rs); trains the
+#           lecture with fit on the GPU (with fit's defaults, a CUDA graph
+#           there, then eagerly), reloads its checkpoint on the CPU and tests
+#           it there; then runs the lecture's
 #           epochs through cnn_lab (C++ Adam without a graph, the defaults,
 #           fused Adam without a graph, the defaults with cuDNN's benchmark)
 #           and through the PyTorch baseline (preloaded with its default and

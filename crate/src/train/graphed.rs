@@ -117,51 +117,48 @@ impl GraphedStep {
         optimizer: &O,
         batch_size: usize,
     ) -> Result<Option<GraphedStep>> {
-        match setting {
-            Some(false) => Ok(None),
-            Some(true) => GraphedStep::new(device, optimizer, batch_size, true).map(Some),
-            None if device.is_cuda() && optimizer.capturable() && cuda_graphs_built() => {
-                match GraphedStep::new(device, optimizer, batch_size, false) {
-                    Ok(step) => Ok(Some(step)),
-                    Err(e) => {
-                        println!("fit: training without a CUDA graph: {e}");
-                        Ok(None)
-                    }
+        let insist = match setting {
+            Some(false) => return Ok(None),
+            Some(on) => on,
+            None => false,
+        };
+        let unsupported = if !device.is_cuda() {
+            Some(format!(
+                "needs training on a GPU, but it runs on {device:?}"
+            ))
+        } else if !optimizer.capturable() {
+            Some(
+                "needs an optimizer whose step runs on the GPU alone (Adam with fused \
+                 steps, the default on a GPU)"
+                    .to_string(),
+            )
+        } else {
+            None
+        };
+        match (unsupported, insist) {
+            (Some(why), true) => Err(Error::InvalidArgument(format!(
+                "FitOptions::cuda_graph(true) {why}"
+            ))),
+            (Some(_), false) => Ok(None),
+            (None, false) if !cuda_graphs_built() => Ok(None),
+            (None, _) => match CudaGraph::new(device) {
+                Ok(graph) => Ok(Some(GraphedStep {
+                    graph,
+                    schedule: Schedule {
+                        batch_size: batch_size as i64,
+                        warmed: 0,
+                    },
+                    captured: None,
+                    insist,
+                    given_up: false,
+                })),
+                Err(e) if insist => Err(e),
+                Err(e) => {
+                    println!("fit: training without a CUDA graph: {e}");
+                    Ok(None)
                 }
-            }
-            None => Ok(None),
-        }
-    }
-
-    /// Checks that the step can be captured and loads the graph support.
-    fn new<O: Optimizer + ?Sized>(
-        device: Device,
-        optimizer: &O,
-        batch_size: usize,
-        insist: bool,
-    ) -> Result<GraphedStep> {
-        if !device.is_cuda() {
-            return Err(Error::InvalidArgument(format!(
-                "FitOptions::cuda_graph(true) needs training on a GPU, but it runs on {device:?}"
-            )));
-        }
-        if !optimizer.capturable() {
-            return Err(Error::InvalidArgument(
-                "FitOptions::cuda_graph(true) needs an optimizer whose step runs on the GPU \
-                 alone (Adam with fused steps, the default on a GPU)"
-                    .into(),
-            ));
-        }
-        Ok(GraphedStep {
-            graph: CudaGraph::new(device)?,
-            schedule: Schedule {
-                batch_size: batch_size as i64,
-                warmed: 0,
             },
-            captured: None,
-            insist,
-            given_up: false,
-        })
+        }
     }
 
     /// Whether the step was captured (and so replayed since).
