@@ -50,12 +50,7 @@ pub use display::{DisplayHandle, Html, Png, Show};
 pub use env::{device_from_env, env_or};
 pub use error::{Error, Result};
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
-pub use nn::{
-    conv_output_size, pool_output_size, record_forward, summary, summary_input, BatchNorm2d,
-    Conv2d, Dropout, Flatten, ForwardHook, ForwardHooks, HookHandle, IntoPadding, Linear,
-    MaxPool2d, Module, ModuleExt, NamedTensor, Padding, ReLU, Repr, Sequential, Size2, Summary,
-    SummaryRow,
-};
+pub use nn::*;
 pub use optim::{Adam, Optimizer, Sgd};
 pub use train::{
     evaluate, fit, manual_seed, test_binary_classification, test_multi_classification,

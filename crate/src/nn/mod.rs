@@ -41,6 +41,6 @@ mod summary;
 
 pub use args::{conv_output_size, pool_output_size, IntoPadding, Padding, Size2};
 pub use hooks::{record_forward, ForwardHook, ForwardHooks, HookHandle};
-pub use layers::{BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential};
+pub use layers::*;
 pub use module::{Module, ModuleExt, NamedTensor, Repr};
 pub use summary::{summary, summary_input, Summary, SummaryRow};
