@@ -1,0 +1,232 @@
+"""PyTorch side of the .pth tests (tests/checkpoint_pth.rs).
+
+  pth_files.py write OUT DATASETS
+      train the lecture's MnistCNNModel (defined here, in __main__, as the
+      seed's notebook defines it) two batches and write into OUT every kind
+      of file torch.save makes of it, each with the logits PyTorch computes
+      from exactly what the file holds (eval mode, first 1,000 test images):
+        state_dict.pth     torch.save(model.state_dict())
+        whole_model.pth    torch.save(model)            (the seed's way)
+        checkpoint.pth     the "general checkpoint" recipe's dict
+        cuda_tagged.pth    state dict whose storages say 'cuda:0'
+        float16.pth        state dict in float16
+        views.pth          every float tensor a view (offset, strides) of one storage
+        dtypes.pth         a dict of float32/float64/float16/bfloat16/int64/bool tensors,
+                           shared storages and non-tensor values; dtypes.safetensors the same
+        os_system.pth      a pickle that calls os.system (payload: touch OUT/ran_os_system)
+        builtins_eval.pth  a pickle that REDUCEs builtins.eval (payload creates OUT/ran_eval)
+      and float32.logits.safetensors / float16.logits.safetensors: the logits of
+      the float32 weights (all files but float16.pth hold exactly those values)
+      and of the float16 ones.
+  pth_files.py check WEIGHTS DATASETS LOGITS_OUT
+      torch.load(WEIGHTS, weights_only=True) + load_state_dict(strict=True);
+      print loss/accuracy/keys of test_multi_classification on 1,000 test images.
+  pth_files.py run-payload FILE
+      unpickle FILE's data.pkl with Python's own pickle (which runs it), to
+      show the payload is live.
+"""
+import io
+import os
+import pickle
+import sys
+import zipfile
+
+import torch
+from safetensors.torch import save_file
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from interop_models import mnist, test_multi_classification
+
+
+class MnistCNNModel(nn.Module):
+    """The seed's class, as its notebook defines it (so in __main__)."""
+
+    def __init__(self, dropout_rate=0.3):
+        super().__init__()
+
+        def block(cin, cout, pool_padding):
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, kernel_size=3, stride=1, padding="same"),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(),
+                nn.Dropout(p=dropout_rate),
+                nn.MaxPool2d(kernel_size=2, stride=2, padding=pool_padding),
+            )
+
+        self.b1 = block(1, 32, 0)
+        self.b2 = block(32, 64, 0)
+        self.b3 = block(64, 128, 1)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(in_features=128 * 4 * 4, out_features=256),
+            nn.ReLU(),
+            nn.Dropout(p=dropout_rate),
+            nn.Linear(in_features=256, out_features=10),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.b3(self.b2(self.b1(x))))
+
+
+def trained(root):
+    torch.manual_seed(0)
+    model = MnistCNNModel()
+    x, y = mnist(root, True, 256)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    model.train()
+    for i in range(0, 256, 128):
+        loss = nn.functional.cross_entropy(model(x[i : i + 128]), y[i : i + 128])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model, opt
+
+
+def logits_of(state_dict, root, out):
+    """Logits of a fresh float32 model loaded with exactly `state_dict`."""
+    model = MnistCNNModel()
+    model.load_state_dict(state_dict, strict=True)
+    model.eval()
+    x, _ = mnist(root, False, 1000)
+    with torch.no_grad():
+        save_file({"logits": model(x).contiguous()}, out)
+
+
+def views_of(sd):
+    """The same values, every float tensor a view into one shared storage;
+    Linear weights transposed views (strides (1, rows))."""
+    floats = [k for k, v in sd.items() if v.is_floating_point()]
+    parts = []
+    for k in floats:
+        v = sd[k]
+        parts.append(v.t().contiguous().flatten() if v.dim() == 2 else v.flatten())
+    flat = torch.cat([torch.zeros(7)] + parts)  # offset 7 before the first tensor
+    out, at = {}, 7
+    for k, v in sd.items():
+        if k not in floats:
+            out[k] = v.clone()
+            continue
+        n = v.numel()
+        piece = flat[at : at + n]
+        out[k] = piece.view(v.shape[1], v.shape[0]).t() if v.dim() == 2 else piece.view(v.shape)
+        at += n
+    assert all(torch.equal(out[k], sd[k]) for k in sd)
+    return out
+
+
+def evil(path, pickle_bytes):
+    """A torch.save-shaped archive whose data.pkl is `pickle_bytes`."""
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(1)}, buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            data = pickle_bytes if info.filename.endswith("/data.pkl") else src.read(info)
+            dst.writestr(info.filename, data)
+
+
+def unicode_op(s):
+    b = s.encode()
+    return b"X" + len(b).to_bytes(4, "little") + b
+
+
+def write(out, root):
+    os.makedirs(out, exist_ok=True)
+    model, opt = trained(root)
+    sd = model.state_dict()
+
+    torch.save(sd, f"{out}/state_dict.pth")
+    logits_of(sd, root, f"{out}/float32.logits.safetensors")
+
+    torch.save(model, f"{out}/whole_model.pth")
+
+    torch.save(
+        {
+            "epoch": 2,
+            "model_state_dict": sd,
+            "optimizer_state_dict": opt.state_dict(),
+            "loss": 0.5,
+            "history": {"train_loss": [2.3, 1.1], "note": "two batches"},
+        },
+        f"{out}/checkpoint.pth",
+    )
+
+    real_tag = torch.serialization.location_tag
+    torch.serialization.location_tag = lambda storage: "cuda:0"
+    try:
+        torch.save(sd, f"{out}/cuda_tagged.pth")
+    finally:
+        torch.serialization.location_tag = real_tag
+    assert b"cuda:0" in zipfile.ZipFile(f"{out}/cuda_tagged.pth").read("cuda_tagged/data.pkl")
+
+    half = {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+    torch.save(half, f"{out}/float16.pth")
+    logits_of(half, root, f"{out}/float16.logits.safetensors")
+
+    views = views_of(sd)
+    torch.save(views, f"{out}/views.pth")
+
+    base = torch.arange(12, dtype=torch.float32)
+    dtypes = {
+        "f32": torch.randn(3, 4),
+        "f64": torch.randn(5, dtype=torch.float64),
+        "f16": torch.randn(2, 3).half(),
+        "bf16": torch.randn(4).bfloat16(),
+        "i64": torch.tensor([-(2**40), 0, 7]),
+        "bool": torch.tensor([True, False, True]),
+        "shared_a": base,
+        "shared_b": base,
+        "shared_tail": base[5:].view(7),
+        "shared_cols": base.view(3, 4)[:, 1],
+        "scalar": torch.tensor(2.5),
+    }
+    torch.save(dtypes, f"{out}/dtypes.pth")
+    save_file({k: v.contiguous().clone() for k, v in dtypes.items()}, f"{out}/dtypes.safetensors")
+
+    os_system = (
+        b"\x80\x02cos\nsystem\n"
+        + unicode_op(f"touch {out}/ran_os_system")
+        + b"\x85R."
+    )
+    evil(f"{out}/os_system.pth", os_system)
+    builtins_eval = (
+        b"\x80\x02c__builtin__\neval\n"
+        + unicode_op(f"open({out + '/ran_eval'!r}, 'w').close()")
+        + b"\x85R."
+    )
+    evil(f"{out}/builtins_eval.pth", builtins_eval)
+    print("written")
+
+
+def check(weights, root, logits_out):
+    torch.manual_seed(0)
+    model = MnistCNNModel()
+    model.load_state_dict(torch.load(weights, weights_only=True), strict=True)
+    model.eval()
+    x, y = mnist(root, False, 1000)
+    with torch.no_grad():
+        save_file({"logits": model(x).contiguous()}, logits_out)
+    loader = DataLoader(TensorDataset(x, y), batch_size=256)
+    loss, acc = test_multi_classification(loader, model, nn.CrossEntropyLoss())
+    print(f"loss {loss!r}")
+    print(f"accuracy {acc!r}")
+    print("keys " + ",".join(model.state_dict().keys()))
+
+
+def run_payload(path):
+    z = zipfile.ZipFile(path)
+    name = next(n for n in z.namelist() if n.endswith("/data.pkl"))
+    pickle.loads(z.read(name))  # runs the payload: this is the point
+    print("ran")
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "write":
+        write(sys.argv[2], sys.argv[3])
+    elif cmd == "check":
+        check(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        run_payload(sys.argv[2])
