@@ -18,6 +18,10 @@
       and float32.logits.safetensors / float16.logits.safetensors: the logits of
       the float32 weights (all files but float16.pth hold exactly those values)
       and of the float16 ones.
+  pth_files.py small OUT
+      fuzz_model.pth: torch.save of a small whole module (Conv2d, BatchNorm2d,
+      Linear in a Sequential), and fuzz_checkpoint.pth: a general checkpoint
+      of it with its Adam state: the seeds of tests/checkpoint_pth_fuzz.rs.
   pth_files.py check WEIGHTS DATASETS LOGITS_OUT
       torch.load(WEIGHTS, weights_only=True) + load_state_dict(strict=True);
       print loss/accuracy/keys of test_multi_classification on 1,000 test images.
@@ -36,37 +40,13 @@ from safetensors.torch import save_file
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from interop_models import mnist, test_multi_classification
+from interop_models import MnistCNNModel, mnist, test_multi_classification
 
 
-class MnistCNNModel(nn.Module):
-    """The seed's class, as its notebook defines it (so in __main__)."""
-
-    def __init__(self, dropout_rate=0.3):
-        super().__init__()
-
-        def block(cin, cout, pool_padding):
-            return nn.Sequential(
-                nn.Conv2d(cin, cout, kernel_size=3, stride=1, padding="same"),
-                nn.BatchNorm2d(cout),
-                nn.ReLU(),
-                nn.Dropout(p=dropout_rate),
-                nn.MaxPool2d(kernel_size=2, stride=2, padding=pool_padding),
-            )
-
-        self.b1 = block(1, 32, 0)
-        self.b2 = block(32, 64, 0)
-        self.b3 = block(64, 128, 1)
-        self.classifier = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(in_features=128 * 4 * 4, out_features=256),
-            nn.ReLU(),
-            nn.Dropout(p=dropout_rate),
-            nn.Linear(in_features=256, out_features=10),
-        )
-
-    def forward(self, x):
-        return self.classifier(self.b3(self.b2(self.b1(x))))
+# The seed's class, as its notebook defines it: in __main__, so that
+# torch.save(model) names it `__main__.MnistCNNModel` exactly as the seed's
+# file does (pickle finds it here, in this script's namespace).
+MnistCNNModel.__module__ = "__main__"
 
 
 def trained(root):
@@ -200,6 +180,21 @@ def write(out, root):
     print("written")
 
 
+def small(out):
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten(), nn.Linear(8, 3))
+    opt = torch.optim.Adam(model.parameters())
+    model(torch.randn(4, 1, 4, 4)).sum().backward()
+    opt.step()
+    torch.save(model, f"{out}/fuzz_model.pth")
+    torch.save(
+        {"epoch": 1, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict()},
+        f"{out}/fuzz_checkpoint.pth",
+    )
+    print("written")
+
+
 def check(weights, root, logits_out):
     torch.manual_seed(0)
     model = MnistCNNModel()
@@ -226,6 +221,8 @@ if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "write":
         write(sys.argv[2], sys.argv[3])
+    elif cmd == "small":
+        small(sys.argv[2])
     elif cmd == "check":
         check(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

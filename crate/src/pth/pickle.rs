@@ -98,6 +98,19 @@ impl Writer {
         self.tuple_of(&values, 0).expect("ints always write");
     }
 
+    /// `[a, b, …]`: EMPTY_LIST, then MARK … APPENDS.
+    fn list(&mut self, items: &[PyValue], depth: usize) -> Result<(), String> {
+        self.out.push(b']');
+        if !items.is_empty() {
+            self.out.push(b'(');
+            for item in items {
+                self.value(item, depth + 1)?;
+            }
+            self.out.push(b'e');
+        }
+        Ok(())
+    }
+
     fn items(&mut self, entries: &[(PyValue, PyValue)], depth: usize) -> Result<(), String> {
         if entries.is_empty() {
             return Ok(());
@@ -138,16 +151,7 @@ impl Writer {
                 }
             }
             PyValue::Tuple(items) => self.tuple_of(items, depth)?,
-            PyValue::List(items) => {
-                self.out.push(b']');
-                if !items.is_empty() {
-                    self.out.push(b'(');
-                    for item in items {
-                        self.value(item, depth + 1)?;
-                    }
-                    self.out.push(b'e');
-                }
-            }
+            PyValue::List(items) => self.list(items, depth)?,
             PyValue::Dict(entries) => {
                 self.out.push(b'}');
                 self.items(entries, depth)?;
@@ -159,14 +163,7 @@ impl Writer {
             }
             PyValue::Set(items) => {
                 self.global("__builtin__", "set");
-                self.out.push(b']');
-                if !items.is_empty() {
-                    self.out.push(b'(');
-                    for item in items {
-                        self.value(item, depth + 1)?;
-                    }
-                    self.out.push(b'e');
-                }
+                self.list(items, depth)?;
                 self.out.extend([0x85, b'R']);
             }
             PyValue::Tensor(t) => self.tensor(t)?,
