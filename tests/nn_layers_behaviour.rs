@@ -170,7 +170,7 @@ fn dropout2d_zeroes_whole_channels_and_scales_the_rest_in_training_only() {
     let p = 0.25;
     let drop = Dropout2d::new(p);
     let x = Tensor::ones([64, 32, 3, 3], (Kind::Float, Device::Cpu));
-    assert_eq!(drop.forward_t(&x, false).equal(&x), true);
+    assert!(drop.forward_t(&x, false).equal(&x));
     let y = drop.forward_t(&x, true);
     // Every channel is constant: all zeros or all 1/(1-p).
     let spread = y.amax([2, 3], false) - y.amin([2, 3], false);
