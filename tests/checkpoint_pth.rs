@@ -195,6 +195,18 @@ fn pth_written_by_cnn_lab_loads_in_pytorch_weights_only_with_same_accuracy() {
 }
 
 #[test]
+fn torchscript_archive_error_says_to_save_the_state_dict() {
+    let err = read_state_dict(files().join("torchscript.pt"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TorchScript"), "{err}");
+    assert!(
+        err.contains("torch.save(model.state_dict(), path)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn pre_1_6_format_error_says_how_to_resave() {
     let path = files().join("legacy.pth");
     // What torch.save(..., _use_new_zipfile_serialization=False) starts with.

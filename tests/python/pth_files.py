@@ -15,6 +15,7 @@
                            shared storages and non-tensor values; dtypes.safetensors the same
         os_system.pth      a pickle that calls os.system (payload: touch OUT/ran_os_system)
         builtins_eval.pth  a pickle that REDUCEs builtins.eval (payload creates OUT/ran_eval)
+        torchscript.pt     torch.jit.save of a scripted Linear (not torch.save's format)
       and float32.logits.safetensors / float16.logits.safetensors: the logits of
       the float32 weights (all files but float16.pth hold exactly those values)
       and of the float16 ones.
@@ -164,6 +165,8 @@ def write(out, root):
     }
     torch.save(dtypes, f"{out}/dtypes.pth")
     save_file({k: v.contiguous().clone() for k, v in dtypes.items()}, f"{out}/dtypes.safetensors")
+
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), f"{out}/torchscript.pt")
 
     os_system = (
         b"\x80\x02cos\nsystem\n"
