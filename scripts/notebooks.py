@@ -8,7 +8,7 @@ Run by scripts/run_notebooks.sh, scripts/setup.sh and scripts/bench_kernel.sh
 (which set up the environment first). Executed copies and HTML go to
 target/notebooks/.
 
-The project's kernel (scripts/kernel/kernel.patch) reports a `?` error, a
+The project's kernel (scripts/kernel/patches/) reports a `?` error, a
 panic and a compile error as Jupyter errors, and publishes every output of a
 cell before the cell's idle (tests/kernel.rs proves both), so nbclient sees
 everything in its own cell. Besides error outputs, any stderr output fails
@@ -148,8 +148,9 @@ class Kernel:
 
         self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(cwd))
 
-    def run(self, code, timeout=1800):
-        """Executes `code`; returns (seconds, text outputs, error or None)."""
+    def run(self, code, timeout=1800, on_text=None):
+        """Executes `code`; returns (seconds, text outputs, error or None).
+        `on_text` is called with each stream text as it arrives."""
         started = time.monotonic()
         msg_id = self.kc.execute(code)
         texts, error = [], None
@@ -160,6 +161,8 @@ class Kernel:
             kind, content = msg["msg_type"], msg["content"]
             if kind == "stream":
                 texts.append(content["text"])
+                if on_text:
+                    on_text(content["text"])
             elif kind in ("display_data", "execute_result"):
                 texts.append(content["data"].get("text/plain", ""))
             elif kind == "error":
@@ -176,19 +179,41 @@ class Kernel:
         self.km.shutdown_kernel(now=True)
 
 
+class BuildProgress:
+    """A line every ~15 s while a `:dep` compiles: the kernel shows cargo's
+    `Compiling <crate>` lines in the cell; a learner's terminal gets how many
+    have started and the latest ones."""
+
+    TICK_S = 15
+
+    def __init__(self, label):
+        self.label, self.started, self.last = label, time.monotonic(), time.monotonic()
+        self.crates = []
+
+    def __call__(self, text):
+        self.crates += re.findall(r"Compiling (\S+)", text)
+        now = time.monotonic()
+        if self.crates and now - self.last >= self.TICK_S:
+            self.last = now
+            print(f"{self.label}: {now - self.started:.0f} s: {len(self.crates)} crates started, "
+                  f"latest {', '.join(self.crates[-2:])}", flush=True)
+
+
 def cmd_warm(args):
     slots = ROOT / "target" / "evcxr"
+    print("setup: [5/5] a first `:dep cnn_lab` in the kernel, so that notebooks start in seconds: it compiles "
+          "tch, its C++ wrapper and cnn_lab into target/evcxr/slot-0 (about 5 minutes on 2 cores the first "
+          "time, a minute after cnn_lab changed)", flush=True)
     k = Kernel(ROOT / "notebooks")
     try:
-        secs, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+        secs, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;", on_text=BuildProgress("setup: slot"))
         if err:
             print(f"warm-up failed: {err}", file=sys.stderr)
             return 1
         _, slot, err = k.run('println!("{}", std::env::var("EVCXR_TMPDIR").unwrap_or_default());')
     finally:
         k.close()
-    if secs > 30:
-        print(f"setup: built the kernel's dependencies in {secs:.0f} s ({slot})")
+    print(f"setup: the kernel's `:dep cnn_lab` took {secs:.0f} s ({slot.strip()})", flush=True)
     slot = Path(slot.strip()) if slot.strip() else None
     if slot and slot.is_dir():
         # Warm-up runs when something that goes into the build changed, so

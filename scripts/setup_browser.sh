@@ -4,7 +4,7 @@
 # system browser; nothing may download a browser build of its own) and a CJK
 # font, without which the notebooks' Korean text renders as boxes.
 #
-# Called by scripts/setup.sh. A no-op when all are there; otherwise installs
+# Called by scripts/test.sh (running the notebooks needs no browser). A no-op when all are there; otherwise installs
 # them where the machine allows it (root, or password-less sudo, and apt-get).
 # Where it can't, it says what is missing and carries on: the browser test
 # then fails with the same message, it never passes without a browser.
@@ -28,9 +28,9 @@ if ! command -v apt-get >/dev/null || [ "${sudo[0]:-}" = none ]; then
     "(apt-get install ${missing[*]}) — cannot here (no apt-get, or not root)" >&2
   exit 0
 fi
-echo "setup: installing ${missing[*]} for the browser test (apt-get)"
+echo "setup: installing ${missing[*]} for the browser test (apt-get; a minute or two)"
 export DEBIAN_FRONTEND=noninteractive
 if ! { "${sudo[@]}" apt-get update -qq &&
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
   echo "setup: apt-get could not install ${missing[*]}; the browser test will fail until they are there" >&2
 fi
