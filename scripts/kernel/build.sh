@@ -112,14 +112,15 @@ if ! flock -n 8; then
   flock 8
 fi
 if [ ! -x "$bin" ]; then
+  total=()
   if [ -d "$cache/target/release/deps" ]; then
     say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; only the two evcxr crates: 1–3 minutes)"
   else
-    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; ~400 crates, 9–11 minutes on 2 cores the first time)"
+    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; ~340 crates, 9–11 minutes on 2 cores the first time)"
   fi
   build_sources
-  total="$(grep -c '^name = ' "$cache/src/Cargo.lock")"
-  CARGO_TARGET_DIR="$cache/target" python3 "$here/../progress.py" kernel --total "$total" -- \
+  [ -d "$cache/target/release/deps" ] || total=(--total "$(grep -c '^name = ' "$cache/src/Cargo.lock")")
+  CARGO_TARGET_DIR="$cache/target" python3 "$here/../progress.py" kernel "${total[@]}" -- \
     cargo build --release --manifest-path "$cache/src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter
   mkdir -p "$cache/bin"
   cp "$cache/target/release/evcxr_jupyter" "$bin.tmp"
