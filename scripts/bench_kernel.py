@@ -63,8 +63,8 @@ def processes(trace):
         if rest.startswith("execve(") and rest.rstrip().endswith("= 0"):
             path = rest[len('execve("') : rest.index('"', len('execve("'))]
             started[pid] = (os.path.basename(path), t, rest)
-        elif rest.startswith("+++ exited") or rest.startswith("+++ killed"):
-            ended[pid] = t
+        elif rest.startswith(("exit_group(", "+++ exited", "+++ killed")):
+            ended.setdefault(pid, t)
     return [(n, s, ended.get(pid, s), argv) for pid, (n, s, argv) in started.items()]
 
 
@@ -98,16 +98,18 @@ def breakdown(trivial):
             tracer["p"].wait()
     procs = processes(trace)
     os.unlink(trace)
-    rows = {"cell, through Jupyter": [], "cargo build (in the kernel's slot)": [],
-            "rustc, the cell's crate": [], "of which the link (cc + ld/mold)": []}
+    rows = {"cell, through Jupyter (strace attached)": [], "cargo builds (in the kernel's slot)": [],
+            "compiles of the cell's crate (rustc runs)": [], "rustc, the cell's crate": [],
+            "of which the link (cc + ld/mold)": []}
     for start, end in windows:
         inside = [p for p in procs if start <= p[1] <= end]
         cargo = [p for p in inside if p[0] == "cargo"]
-        rustc = [p for p in inside if p[0] == "rustc" and "--crate-name ctx" in p[3]]
-        link = [p for p in inside if p[0] in ("cc", "gcc", "x86_64-linux-gnu-gcc-12", "c++")]
-        rows["cell, through Jupyter"].append(end - start)
+        rustc = [p for p in inside if p[0] == "rustc" and '"ctx"' in p[3]]
+        link = [p for p in inside if p[0] == "cc"]
+        rows["cell, through Jupyter (strace attached)"].append(end - start)
+        rows["compiles of the cell's crate (rustc runs)"].append(len(rustc))
         if cargo:
-            rows["cargo build (in the kernel's slot)"].append(max(p[2] for p in cargo) - min(p[1] for p in cargo))
+            rows["cargo builds (in the kernel's slot)"].append(sum(p[2] - p[1] for p in cargo))
         if rustc:
             rows["rustc, the cell's crate"].append(sum(p[2] - p[1] for p in rustc))
         if link:
