@@ -1,4 +1,4 @@
-//! The lecture's model written as a notebook cell writes it, compared with
+//! The lecture's model cell from `notebooks/mnist_cnn.ipynb` itself, compared with
 //! PyTorch's `print(model)`, `state_dict()` and torchinfo's `summary`
 //! (reference values from `tests/python/nn_reference.py`).
 
@@ -7,63 +7,8 @@ mod common;
 use cnn_lab::*;
 use serde_json::Value;
 
-// ---- the notebook cell, verbatim ----
-struct MnistCNNModel {
-    b1: Sequential,
-    b2: Sequential,
-    b3: Sequential,
-    classifier: Sequential,
-}
-
-impl MnistCNNModel {
-    fn new(dropout_rate: f64) -> Self {
-        Self {
-            b1: Sequential::new()
-                .add(Conv2d::new(1, 32, 3).stride(1).padding("same"))
-                .add(BatchNorm2d::new(32))
-                .add(ReLU::new())
-                .add(Dropout::new(dropout_rate))
-                .add(MaxPool2d::new(2).stride(2)),
-            b2: Sequential::new()
-                .add(Conv2d::new(32, 64, 3).stride(1).padding("same"))
-                .add(BatchNorm2d::new(64))
-                .add(ReLU::new())
-                .add(Dropout::new(dropout_rate))
-                .add(MaxPool2d::new(2).stride(2)),
-            b3: Sequential::new()
-                .add(Conv2d::new(64, 128, 3).stride(1).padding("same"))
-                .add(BatchNorm2d::new(128))
-                .add(ReLU::new())
-                .add(Dropout::new(dropout_rate))
-                .add(MaxPool2d::new(2).stride(2).padding(1)),
-            classifier: Sequential::new()
-                .add(Flatten::new())
-                .add(Linear::new(128 * 4 * 4, 256))
-                .add(ReLU::new())
-                .add(Dropout::new(dropout_rate))
-                .add(Linear::new(256, 10)),
-        }
-    }
-}
-
-impl Module for MnistCNNModel {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        xs.apply_t(&self.b1, train)
-            .apply_t(&self.b2, train)
-            .apply_t(&self.b3, train)
-            .apply_t(&self.classifier, train)
-    }
-
-    fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![
-            ("b1".into(), &self.b1),
-            ("b2".into(), &self.b2),
-            ("b3".into(), &self.b3),
-            ("classifier".into(), &self.classifier),
-        ]
-    }
-}
-// ---- end of the notebook cell ----
+// The model cell of notebooks/mnist_cnn.ipynb, compiled as it is there.
+notebook_cell::notebook_cell!("notebooks/mnist_cnn.ipynb", "struct MnistCNNModel");
 
 /// A model with its own parameter beside its children, a rectangular
 /// strided conv without bias and a ceil-mode pool (`TinyNet` in the script).

@@ -43,7 +43,8 @@ void wait_stream(const c10::cuda::CUDAStream &waiter, const c10::cuda::CUDAStrea
 // at::cuda::CUDAGraph, plus the clean-up its capture_end skips when the
 // capture fails (a step that copied to the CPU, say): libtorch 2.11 throws
 // at cudaStreamEndCapture before it takes the generators out of capture
-// mode and before the allocator stops serving the graph's pool. Left so,
+// mode and before the allocator stops serving the graph's pool (2.13
+// likewise leaves the generators' per-capture state behind). Left so,
 // the next eager dropout fails ("Offset increment outside graph capture
 // encountered unexpectedly"), and eager training could not go on.
 struct Capture : at::cuda::CUDAGraph {
@@ -58,9 +59,14 @@ struct Capture : at::cuda::CUDAGraph {
 
  private:
   void abandon() noexcept {
-    // What CUDAGeneratorState::capture_epilogue does in 2.11 (it is not
-    // exported from libtorch_cuda).
-    for (auto &entry : captured_generator_states_) entry.first->capturing_ = false;
+    // libtorch 2.13 keeps a generator's capture state per capture id; drop
+    // this capture's, as CUDAGeneratorState::remove_capture_state would (it
+    // is not exported from libtorch_cuda), so no later step sees a
+    // half-finished capture.
+    for (auto &entry : captured_generator_states_) {
+      std::lock_guard<std::mutex> lock(entry.first->capture_states_mutex_);
+      entry.first->capture_states_.erase(capture_id_);
+    }
     try {
       // Already done where capture_end failed after it.
       c10::cuda::CUDACachingAllocator::endAllocateToPool(capture_dev_, mempool_id_);

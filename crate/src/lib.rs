@@ -18,6 +18,9 @@
 //! pictures, where to add a layer, a picture or a dataset):
 //! `ARCHITECTURE.md` at the repository's root.
 
+// `#[derive(Module)]` names `::cnn_lab::…`, inside this crate too.
+extern crate self as cnn_lab;
+
 pub mod checkpoint;
 pub mod cuda;
 pub mod data;
@@ -31,6 +34,8 @@ pub mod nn;
 pub mod optim;
 pub mod train;
 pub mod utils;
+
+pub mod tensor;
 
 mod files;
 mod ops;
@@ -52,6 +57,7 @@ pub use error::{Error, Result};
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
 pub use nn::*;
 pub use optim::{Adam, Optimizer, Sgd};
+pub use tensor::{Item, FLOAT_CPU, INT64_CPU};
 pub use train::{
     evaluate, fit, manual_seed, test_binary_classification, test_multi_classification,
     train_one_epoch, FitOptions, FitResult, Mode, Progress,

@@ -5,7 +5,7 @@
 use tch::Tensor;
 
 use crate::nn::{
-    BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Repr, Sequential,
+    BatchNorm2d, Conv2d, Dropout, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential,
 };
 
 /// The lecture's MNIST CNN: three `Conv2d → BatchNorm2d → ReLU → Dropout →
@@ -21,6 +21,7 @@ use crate::nn::{
 /// assert_eq!(model.forward_t(&x, false).size(), [2, 10]);
 /// assert_eq!(model.num_parameters(), 620_234);
 /// ```
+#[derive(Module)]
 pub struct MnistCNNModel {
     /// `Conv2d(1, 32, 3, padding="same")` block, 28×28 → 14×14.
     pub b1: Sequential,
@@ -67,52 +68,12 @@ impl MnistCNNModel {
     }
 }
 
-impl Module for MnistCNNModel {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+impl MnistCNNModel {
+    /// The forward pass: the three blocks, then the classifier (logits).
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
         xs.apply_t(&self.b1, train)
             .apply_t(&self.b2, train)
             .apply_t(&self.b3, train)
             .apply_t(&self.classifier, train)
-    }
-
-    fn type_name(&self) -> String {
-        "MnistCNNModel".into()
-    }
-
-    fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![
-            ("b1".into(), &self.b1),
-            ("b2".into(), &self.b2),
-            ("b3".into(), &self.b3),
-            ("classifier".into(), &self.classifier),
-        ]
-    }
-}
-
-impl tch::nn::ModuleT for MnistCNNModel {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        Module::forward_t(self, xs, train)
-    }
-}
-
-impl std::fmt::Display for MnistCNNModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::nn::ModuleExt;
-        f.write_str(&self.repr().0)
-    }
-}
-
-impl std::fmt::Debug for MnistCNNModel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
-}
-
-impl MnistCNNModel {
-    /// Called by evcxr for the last expression of a cell: the printout.
-    pub fn evcxr_display(&self) {
-        use crate::nn::ModuleExt;
-        let printout: Repr = self.repr();
-        printout.evcxr_display();
     }
 }

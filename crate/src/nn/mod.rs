@@ -32,6 +32,10 @@
 //! and output-size arithmetic (`args.rs`), forward hooks (`hooks.rs`),
 //! [`summary`] (`summary/`), and the CPU speed-ups ([`speedups`]).
 
+/// The support code `#[derive(Module)]` expands to (not for direct use).
+#[doc(hidden)]
+#[path = "derive.rs"]
+pub mod __derive;
 mod args;
 mod hooks;
 mod layers;
@@ -40,7 +44,8 @@ pub mod speedups;
 mod summary;
 
 pub use args::{conv_output_size, pool_output_size, IntoPadding, Padding, Size2};
+pub use cnn_lab_derive::Module;
 pub use hooks::{record_forward, ForwardHook, ForwardHooks, HookHandle};
 pub use layers::*;
-pub use module::{Module, ModuleExt, NamedTensor, Repr};
+pub use module::{Module, ModuleExt, NamedTensor, Repr, ShowModule};
 pub use summary::{summary, summary_input, Summary, SummaryRow};

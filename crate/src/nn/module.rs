@@ -20,6 +20,82 @@ pub struct NamedTensor {
 }
 
 /// A layer or a model: PyTorch's `nn.Module`.
+///
+/// A model of your own is a struct with `#[derive(Module)]` and a
+/// `forward` method, as a PyTorch class is `__init__` plus `forward`:
+/// the fields are registered in order, as PyTorch registers `self.b1 = …`,
+/// so its printout, `parameters()`, `state_dict()` and `summary` row come
+/// from the struct and cannot disagree.
+///
+/// ```
+/// use cnn_lab::*;
+///
+/// #[derive(Module)]
+/// struct Net {
+///     features: Sequential,
+///     heads: Vec<Linear>,             // nn.ModuleList
+///     extra: Option<Dropout>,         // registered when Some
+///     #[module(param)]
+///     scale: Tensor,                  // nn.Parameter
+///     #[module(buffer)]
+///     steps: Tensor,                  // register_buffer
+///     #[module(skip)]
+///     note: Vec<String>,              // not part of the model
+///     dropout_rate: f64,              // plain numbers need no mark
+/// }
+///
+/// impl Net {
+///     fn new() -> Net {
+///         Net {
+///             features: Sequential::new().add(Conv2d::new(1, 4, 3)).add(ReLU::new()).add(Flatten::new()),
+///             heads: vec![Linear::new(4 * 6 * 6, 10), Linear::new(4 * 6 * 6, 10)],
+///             extra: None,
+///             scale: Tensor::ones([1], (Kind::Float, Device::Cpu)).set_requires_grad(true),
+///             steps: Tensor::zeros([1], (Kind::Int64, Device::Cpu)),
+///             note: Vec::new(),
+///             dropout_rate: 0.0,
+///         }
+///     }
+///
+///     fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+///         let h = x.apply_t(&self.features, train);
+///         self.heads.iter().map(|head| h.apply_t(head, train)).sum::<Tensor>() * &self.scale
+///     }
+/// }
+///
+/// let net = Net::new();
+/// let names: Vec<String> = net.state_dict().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["scale", "steps", "features.0.weight", "features.0.bias",
+///                    "heads.0.weight", "heads.0.bias", "heads.1.weight", "heads.1.bias"]);
+/// assert!(net.to_string().starts_with("Net(\n  (features): Sequential("));
+/// assert!(net.to_string().contains("(heads): ModuleList(\n    (0-1): 2 x Linear("));
+/// let x = Tensor::zeros([2, 1, 8, 8], (Kind::Float, Device::Cpu));
+/// assert_eq!(net.forward_t(&x, false).size(), [2, 10]);
+/// assert_eq!(summary(&net, &[2, 1, 8, 8])?.rows()[0].title(), "Net");
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+///
+/// A field that is neither a module nor a plain value (a `Tensor` without a
+/// mark, say) is a compile error asking for `#[module(param)]`,
+/// `#[module(buffer)]` or `#[module(skip)]`: nothing is left out of
+/// training by accident:
+///
+/// ```compile_fail
+/// use cnn_lab::*;
+/// #[derive(Module)]
+/// struct Net {
+///     weight: Tensor, // error: mark it #[module(param)], #[module(buffer)] or #[module(skip)]
+/// }
+/// impl Net {
+///     fn forward(&self, x: &Tensor, _train: bool) -> Tensor {
+///         x * &self.weight
+///     }
+/// }
+/// ```
+///
+/// `#[module(name = "MyNet")]` on the struct sets the
+/// class name shown in the printout. Writing `impl Module` by hand, with
+/// `forward_t` and `children`, works as well.
 pub trait Module {
     /// The forward pass. `train` is PyTorch's mode: `true` after
     /// `model.train()` (dropout active, batch-norm uses and updates batch
@@ -235,22 +311,30 @@ pub(crate) fn header_line(module: &dyn Module) -> String {
     format!("{}({})", module.type_name(), module.extra_repr())
 }
 
-/// PyTorch's `nn.Module.__repr__`, line for line.
-pub(crate) fn repr_text(module: &dyn Module) -> String {
+/// PyTorch's `nn.Module.__repr__`, line for line (and `nn.ModuleList`'s,
+/// which prints a run of identical layers once as `(0-2): 3 x Linear(…)`).
+#[doc(hidden)]
+pub fn repr_text(module: &dyn Module) -> String {
     let extra = module.extra_repr();
     let extra_lines: Vec<String> = if extra.is_empty() {
         Vec::new()
     } else {
         extra.split('\n').map(str::to_string).collect()
     };
-    let child_lines: Vec<String> = module
+    let children: Vec<(String, String)> = module
         .children()
         .into_iter()
-        .map(|(name, child)| {
-            // PyTorch's `_addindent(repr(child), 2)`: every line but the first.
-            let text = repr_text(child).replace('\n', "\n  ");
-            format!("({name}): {text}")
-        })
+        .map(|(name, child)| (name, repr_text(child)))
+        .collect();
+    let children = if module.type_name() == "ModuleList" {
+        group_repeats(children)
+    } else {
+        children
+    };
+    let child_lines: Vec<String> = children
+        .into_iter()
+        // PyTorch's `_addindent(repr(child), 2)`: every line but the first.
+        .map(|(name, text)| format!("({name}): {}", text.replace('\n', "\n  ")))
         .collect();
     let mut out = format!("{}(", module.type_name());
     if extra_lines.len() == 1 && child_lines.is_empty() {
@@ -263,6 +347,31 @@ pub(crate) fn repr_text(module: &dyn Module) -> String {
     }
     out.push(')');
     out
+}
+
+/// `ModuleList.__repr__`'s compression: consecutive children with the same
+/// printout become one `(first-last): n x …` entry.
+fn group_repeats(children: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut groups: Vec<(String, String, usize, String)> = Vec::new();
+    for (name, text) in children {
+        match groups.last_mut() {
+            Some((_, last, n, text_of_group)) if *text_of_group == text => {
+                *last = name;
+                *n += 1;
+            }
+            _ => groups.push((name.clone(), name, 1, text)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(first, last, n, text)| {
+            if n == 1 {
+                (first, text)
+            } else {
+                (format!("{first}-{last}"), format!("{n} x {text}"))
+            }
+        })
+        .collect()
 }
 
 /// A model's printout (`print(model)` in PyTorch), from [`ModuleExt::repr`].
@@ -279,5 +388,25 @@ impl Repr {
     /// Called by evcxr for the last expression of a cell: monospaced text.
     pub fn evcxr_display(&self) {
         show_pre(&self.0);
+    }
+}
+
+/// A module as the last expression of a notebook cell shows PyTorch's
+/// `print(model)` text (evcxr calls `evcxr_display`); in the prelude, so a
+/// hand-written `impl Module` displays too.
+///
+/// ```
+/// use cnn_lab::*;
+/// let block = Sequential::new().add(ReLU::new());
+/// block.evcxr_display(); // what a notebook cell ending in `block` runs
+/// ```
+pub trait ShowModule {
+    /// Emits the printout as monospaced text.
+    fn evcxr_display(&self);
+}
+
+impl<M: ModuleExt + ?Sized> ShowModule for M {
+    fn evcxr_display(&self) {
+        show_pre(&repr_text(self.as_dyn()));
     }
 }
