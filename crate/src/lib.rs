@@ -68,3 +68,9 @@ pub use utils::{
     confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
     pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
 };
+
+// Learning-rate schedules (torch.optim.lr_scheduler).
+pub use optim::{
+    CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, ReduceLROnPlateau,
+    StepLR,
+};
