@@ -186,6 +186,15 @@ fn pth_written_by_cnn_lab_loads_in_pytorch_weights_only_with_same_accuracy() {
         ],
     );
     train_support::assert_same_outputs(&model, &out, &logits);
+    let (x, _) = train_support::mnist(false, 1000);
+    let ours = tch::no_grad(|| model.forward_t(&x, false));
+    let theirs = read_state_dict(&logits).unwrap().remove(0).1;
+    let diff = (&ours - &theirs).abs().max().double_value(&[]);
+    println!(
+        "cnn_lab's .pth in PyTorch: accuracy {}, max |logit difference| = {diff:e}",
+        train_support::field(&out, "accuracy")
+    );
+    assert!(diff <= 1e-6);
     // And cnn_lab reads its own file back.
     let again = MnistCNNModel::new(0.3);
     load_model(&again, &path).unwrap();
