@@ -104,6 +104,12 @@ fn case(name: &str) -> Layer {
         "hardsigmoid" => Box::new(Hardsigmoid::new()),
         "mish" => Box::new(Mish::new()),
         "softsign" => Box::new(Softsign::new()),
+        "selu" => Box::new(SELU::new()),
+        "celu" => Box::new(CELU::new()),
+        "celu_2" => Box::new(CELU::new().alpha(2.0)),
+        "hardtanh" => Box::new(Hardtanh::new()),
+        "hardtanh_custom" => Box::new(Hardtanh::new().min_val(-0.5).max_val(2.0)),
+        "softmax2d" => Box::new(Softmax2d::new()),
         "leaky_relu" => Box::new(LeakyReLU::new()),
         "leaky_relu_02" => Box::new(LeakyReLU::new().negative_slope(0.2)),
         "leaky_relu_negative" => Box::new(LeakyReLU::new().negative_slope(-0.1)),
@@ -227,6 +233,11 @@ fn case(name: &str) -> Layer {
         "unflatten" => Box::new(Unflatten::new(1, [2, 5])),
         "zeropad" => Box::new(ZeroPad2d::new(1)),
         "zeropad_sides" => Box::new(ZeroPad2d::new([1, 2, 0, 3])),
+        "reflectionpad" => Box::new(ReflectionPad2d::new([1, 2, 0, 3])),
+        "replicationpad" => Box::new(ReplicationPad2d::new(2)),
+        "constantpad" => Box::new(ConstantPad2d::new([1, 0, 2, 1], -1.5)),
+        "pixelshuffle" => Box::new(PixelShuffle::new(2)),
+        "dropout1d" => Box::new(Dropout1d::new(0.3)),
         "lenet5" => Box::new(lenet5()),
         "gap_net" => Box::new(gap_net()),
         "decoder" => Box::new(decoder()),
@@ -236,7 +247,7 @@ fn case(name: &str) -> Layer {
 
 fn cases(meta: &Value) -> Vec<(&String, &Value)> {
     let cases: Vec<_> = meta.as_object().unwrap().iter().collect();
-    assert!(cases.len() >= 70, "only {} cases", cases.len());
+    assert!(cases.len() >= 80, "only {} cases", cases.len());
     cases
 }
 

@@ -1,6 +1,6 @@
 //! The activations without options (`torch/nn/modules/activation.py`):
 //! `nn.ReLU`, `nn.Sigmoid`, `nn.Tanh`, `nn.SiLU`, `nn.ReLU6`,
-//! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`.
+//! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`, `nn.SELU`.
 
 simple_layer!(
     /// `nn.ReLU()`: `max(x, 0)` elementwise.
@@ -101,4 +101,16 @@ simple_layer!(
     /// ```
     Softsign,
     |xs| xs / (xs.abs() + 1.0)
+);
+
+simple_layer!(
+    /// `nn.SELU()`: `scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))` with
+    /// the self-normalising constants.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(SELU::new().to_string(), "SELU()");
+    /// ```
+    SELU,
+    |xs| xs.selu()
 );

@@ -107,26 +107,30 @@ mod flatten;
 mod linear;
 mod normalization;
 mod padding;
+mod pixelshuffle;
 mod pooling;
 mod pooling1d;
 mod pooling_adaptive;
 mod softmax;
 mod upsampling;
 
-pub use activation::{Hardsigmoid, Hardswish, Mish, ReLU, ReLU6, SiLU, Sigmoid, Softsign, Tanh};
-pub use activation_args::{LeakyReLU, PReLU, Softplus, ELU, GELU};
+pub use activation::{
+    Hardsigmoid, Hardswish, Mish, ReLU, ReLU6, SiLU, Sigmoid, Softsign, Tanh, SELU,
+};
+pub use activation_args::{Hardtanh, LeakyReLU, PReLU, Softplus, CELU, ELU, GELU};
 pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormNd};
 pub use container::Sequential;
 pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
-pub use dropout::{Dropout, Dropout2d};
+pub use dropout::{ChannelDropout, Dropout, Dropout1d, Dropout2d};
 pub use flatten::{Flatten, Unflatten};
 pub use linear::{Identity, Linear};
 pub use normalization::{GroupNorm, LayerNorm};
-pub use padding::ZeroPad2d;
+pub use padding::{ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d};
+pub use pixelshuffle::PixelShuffle;
 pub use pooling::{AvgPool2d, MaxPool2d};
 pub use pooling1d::{AvgPool1d, MaxPool1d};
 pub use pooling_adaptive::{AdaptiveAvgPool2d, AdaptiveMaxPool2d};
-pub use softmax::{LogSoftmax, Softmax};
+pub use softmax::{LogSoftmax, Softmax, Softmax2d};
 pub use upsampling::{Scale2, Upsample};
 
 pub use super::args::IntoShape;

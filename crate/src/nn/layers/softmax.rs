@@ -1,4 +1,4 @@
-//! `nn.Softmax` and `nn.LogSoftmax` (`torch/nn/modules/activation.py`).
+//! `nn.Softmax`, `nn.LogSoftmax` and `nn.Softmax2d` (`torch/nn/modules/activation.py`).
 
 use tch::Tensor;
 
@@ -89,5 +89,26 @@ impl Module for LogSoftmax {
         format!("dim={}", self.dim)
     }
 }
+
+simple_layer!(
+    /// `nn.Softmax2d()`: softmax over the channels at each location of a
+    /// `[N, C, H, W]` or `[C, H, W]` input.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Softmax2d::new().to_string(), "Softmax2d()");
+    /// let p = Softmax2d::new().forward_t(&Tensor::zeros([1, 4, 2, 2], (Kind::Float, Device::Cpu)), false);
+    /// assert_eq!(p.double_value(&[0, 3, 1, 1]), 0.25);
+    /// ```
+    Softmax2d,
+    |xs| {
+        let dim = xs.dim();
+        assert!(
+            dim == 3 || dim == 4,
+            "Softmax2d(): expected input to be 3D or 4D, got {dim}D instead"
+        );
+        xs.softmax(-3, None)
+    }
+);
 
 layer_traits!(Softmax, LogSoftmax);
