@@ -1,4 +1,6 @@
-//! `fit` and the training pass it runs each epoch.
+//! `fit` and the training pass it runs each epoch. The loop trains,
+//! evaluates and prints the lecture's line; everything else is a part
+//! ([`super::parts`]) hooked into it.
 
 use std::time::Instant;
 
@@ -8,8 +10,11 @@ use super::device::pass_device;
 use super::evaluate::{evaluate, non_empty};
 use super::graphed::{eager_step, GraphedStep};
 use super::options::{FitOptions, FitResult};
+use super::parts::best::{BestModel, EarlyStopping};
+use super::parts::chart::{LiveChart, LossPoints};
+use super::parts::schedule::Schedule;
+use super::parts::{BatchEnd, Learner, Part};
 use super::progress::{Progress, ProgressLine};
-use crate::checkpoint::save_model;
 use crate::data::DataLoader;
 use crate::display::{display_updates_supported, DisplayHandle};
 use crate::error::{Error, Result};
@@ -18,7 +23,6 @@ use crate::loss::Loss;
 use crate::nn::ModuleExt;
 use crate::optim::Optimizer;
 use crate::pyfmt::py_float;
-use crate::utils::plot_fit_result;
 
 /// Trains `model` for `epochs` epochs; the lecture's `fit`.
 ///
@@ -32,10 +36,13 @@ use crate::utils::plot_fit_result;
 /// pass that panics (e.g. a shape mismatch) returns [`Error::Shape`]; an
 /// interrupt (Jupyter's Stop, Ctrl-C) stops it after the batch in progress
 /// with [`Error::Interrupted`], saying where and where the best checkpoint is.
+/// A model without trainable tensors is an [`Error::InvalidArgument`].
 ///
 /// In a notebook (the project's kernel) the progress is one output updated
 /// in place and, unless [`FitOptions::live_plot`] says otherwise, the loss
-/// and accuracy chart is redrawn in place after every epoch.
+/// and accuracy chart is redrawn in place about ten times per epoch.
+/// [`FitOptions::scheduler`] and [`FitOptions::resume_from`] add a
+/// learning-rate schedule and a training checkpoint to resume from.
 pub fn fit<M, L, O>(
     train_loader: &DataLoader,
     val_loader: &DataLoader,
@@ -52,48 +59,74 @@ where
 {
     let device = pass_device(model, train_loader, options.device)?;
     pass_device(model, val_loader, options.device)?;
+    if model.parameters().is_empty() {
+        return Err(Error::InvalidArgument(format!(
+            "fit: the model ({}) has no trainable tensors, so there is nothing to train",
+            model.type_name()
+        )));
+    }
     let _interrupt = InterruptGuard::new();
-    let mut live_plot = options
-        .live_plot
-        .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported())
-        .then(DisplayHandle::new);
-    let mut progress = DisplayHandle::new();
     let mut graphed = GraphedStep::for_fit(
         options.cuda_graph,
         device,
         optimizer,
         train_loader.batch_size(),
     )?;
+    let mut parts = fit_parts::<M, O>(&options, train_loader, val_loader);
     let start = Instant::now();
-    let mut result = FitResult::default();
-    let mut best = f64::INFINITY;
-    let mut since_best = 0;
-
-    for epoch in 1..=epochs {
-        let interrupted = |e| interrupted_in_epoch(e, epoch, epochs, best, &result, &options);
+    let mut learner = Learner {
+        model,
+        optimizer,
+        options: &options,
+        epoch: 0,
+        epochs,
+        batches: train_loader.len(),
+        first_epoch: 1,
+        result: FitResult::default(),
+        scheduler: options.scheduler.clone(),
+        best: f64::INFINITY,
+        stop: false,
+    };
+    for part in &mut parts {
+        part.fit_start(&mut learner)?;
+    }
+    let mut progress = DisplayHandle::new();
+    for epoch in learner.first_epoch..=epochs {
+        learner.epoch = epoch;
+        for part in &mut parts {
+            part.epoch_start(&mut learner)?;
+        }
         let started = Instant::now();
-        let loss = train_pass(
+        let mut line = ProgressLine::new(
+            options.progress,
+            train_loader.len(),
+            &format!("Epoch[{epoch}/{epochs}]"),
+            &mut progress,
+        );
+        let pass = train_pass(
             train_loader,
-            model,
+            &mut learner,
             loss_fn,
-            optimizer,
             device,
             graphed.as_mut(),
-            &mut ProgressLine::new(
-                options.progress,
-                train_loader.len(),
-                &format!("Epoch[{epoch}/{epochs}]"),
-                &mut progress,
-            ),
-        )
-        .map_err(interrupted)?;
-        check_finite(loss, "training", epoch, epochs, &result, &options)?;
+            &mut line,
+            &mut parts,
+        );
+        drop(line);
+        let loss = pass.map_err(|e| interrupted_in_epoch(e, &learner))?;
+        check_finite(loss, "training", &learner)?;
         let train_pass_s = started.elapsed().as_secs_f64();
-        let (train_loss, train_acc) =
-            evaluate(train_loader, model, loss_fn, options.mode, device).map_err(interrupted)?;
-        let (val_loss, val_acc) =
-            evaluate(val_loader, model, loss_fn, options.mode, device).map_err(interrupted)?;
-        check_finite(val_loss, "validation", epoch, epochs, &result, &options)?;
+        let evaluated =
+            evaluate(train_loader, model, loss_fn, options.mode, device).and_then(|train| {
+                Ok((
+                    train,
+                    evaluate(val_loader, model, loss_fn, options.mode, device)?,
+                ))
+            });
+        let ((train_loss, train_acc), (val_loss, val_acc)) =
+            evaluated.map_err(|e| interrupted_in_epoch(e, &learner))?;
+        check_finite(val_loss, "validation", &learner)?;
+        let result = &mut learner.result;
         result.train_pass_s.push(train_pass_s);
         result.epoch_s.push(started.elapsed().as_secs_f64());
         result.cuda_graph = graphed.as_ref().is_some_and(GraphedStep::captured);
@@ -101,41 +134,52 @@ where
         result.train_accuracy.push(train_acc);
         result.val_loss.push(val_loss);
         result.val_accuracy.push(val_acc);
+        result.lr.push(learner.optimizer.learning_rate());
         println!(
             "{}",
             epoch_line(epoch, epochs, [train_loss, train_acc, val_loss, val_acc])
         );
-        if val_loss < best {
-            if let Some(path) = &options.save_model_path {
-                println!(
-                    "<<<<<<<저장: {epoch} - 이전 : {}, 현재: {}",
-                    py_float(best),
-                    py_float(val_loss)
-                );
-                save_model(model, path)?;
-            }
-            best = val_loss;
-            result.best_epoch = Some(epoch);
-            since_best = 0;
-        } else {
-            since_best += 1;
-            if options.patience.is_some_and(|p| since_best >= p) {
-                println!(
-                    "Early stopping: Epoch - {epoch} (no better validation loss for {since_best} epochs)"
-                );
-                result.stopped_early = true;
-            }
+        for part in &mut parts {
+            part.epoch_end(&mut learner)?;
         }
-        if let Some(handle) = &mut live_plot {
-            redraw(handle, &result);
-        }
-        if result.stopped_early {
+        if learner.stop {
             break;
         }
     }
+    let mut result = learner.result;
     result.elapsed = start.elapsed();
     println!("{} 초", py_float(result.elapsed.as_secs_f64()));
     Ok(result)
+}
+
+/// The parts of a `fit` run, in the order their hooks run (see
+/// [`parts`](super::parts)).
+fn fit_parts<'p, M, O>(
+    options: &FitOptions,
+    train_loader: &'p DataLoader,
+    val_loader: &'p DataLoader,
+) -> Vec<Box<dyn Part<M, O> + 'p>>
+where
+    M: ModuleExt + ?Sized,
+    O: Optimizer + ?Sized,
+{
+    let mut parts: Vec<Box<dyn Part<M, O> + 'p>> = Vec::new();
+    let _ = (train_loader, val_loader);
+    parts.push(Box::new(LossPoints::new()));
+    parts.push(Box::new(Schedule));
+    parts.push(Box::new(BestModel {
+        path: options.save_model_path.clone(),
+    }));
+    if let Some(patience) = options.patience {
+        parts.push(Box::new(EarlyStopping { patience }));
+    }
+    let live_plot = options
+        .live_plot
+        .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported());
+    if live_plot {
+        parts.push(Box::new(LiveChart::new()));
+    }
+    parts
 }
 
 /// One training pass over `loader` in train mode (`model.train()`):
@@ -158,17 +202,41 @@ where
     let device = pass_device(model, loader, device.into())?;
     let mut progress = DisplayHandle::new();
     let mut line = ProgressLine::new(Progress::Auto, loader.len(), "", &mut progress);
-    train_pass(loader, model, loss_fn, optimizer, device, None, &mut line)
+    let options = FitOptions::default();
+    let mut learner = Learner {
+        model,
+        optimizer,
+        options: &options,
+        epoch: 1,
+        epochs: 1,
+        batches: loader.len(),
+        first_epoch: 1,
+        result: FitResult::default(),
+        scheduler: None,
+        best: f64::INFINITY,
+        stop: false,
+    };
+    train_pass(
+        loader,
+        &mut learner,
+        loss_fn,
+        device,
+        None,
+        &mut line,
+        &mut [],
+    )
 }
 
+/// The training pass of one epoch, each batch's step followed by the
+/// parts' `batch_end` hooks.
 fn train_pass<M, L, O>(
     loader: &DataLoader,
-    model: &M,
+    learner: &mut Learner<'_, M, O>,
     loss_fn: &L,
-    optimizer: &mut O,
     device: Device,
     mut graphed: Option<&mut GraphedStep>,
     line: &mut ProgressLine<'_>,
+    parts: &mut [Box<dyn Part<M, O> + '_>],
 ) -> Result<f64>
 where
     M: ModuleExt + ?Sized,
@@ -178,15 +246,26 @@ where
     let batches = non_empty(loader, "training")?;
     let interrupt = InterruptGuard::new();
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
+    let scheduled = learner.scheduler.is_some();
     let mut samples = 0;
     for (i, (x, y)) in loader.iter().enumerate() {
         let (x, y) = (x.to_device(device), y.to_device(device));
         samples += x.size().first().copied().unwrap_or(0) as usize;
+        let (model, optimizer) = (learner.model, &mut *learner.optimizer);
         let loss = match graphed.as_deref_mut() {
             Some(graphed) => graphed.step(model, loss_fn, optimizer, &x, &y)?,
             None => eager_step(model, loss_fn, optimizer, &x, &y)?,
         };
         let _ = loss_sum.shallow_clone().g_add_(&loss.to_kind(Kind::Double));
+        // The rate this step used, before a per-batch scheduler moves it.
+        let lr = learner.optimizer.learning_rate();
+        let batch = BatchEnd {
+            batch: i + 1,
+            loss_sum: &loss_sum,
+        };
+        for part in parts.iter_mut() {
+            part.batch_end(learner, &batch)?;
+        }
         if interrupt.interrupted() {
             line.clear();
             return Err(Error::Interrupted(format!(
@@ -195,66 +274,58 @@ where
             )));
         }
         if line.due() {
-            line.show(i + 1, loss_sum.double_value(&[]) / (i + 1) as f64, samples);
+            let mean = loss_sum.double_value(&[]) / (i + 1) as f64;
+            line.show(i + 1, mean, samples, scheduled.then_some(lr));
         }
     }
     let loss = loss_sum.double_value(&[]) / batches as f64;
-    line.finish(loss, samples);
+    line.finish(
+        loss,
+        samples,
+        scheduled.then(|| learner.optimizer.learning_rate()),
+    );
     Ok(loss)
 }
 
-/// The live chart: the picture `plot_fit_result` draws, for the epochs so
-/// far, in place of the last one. A picture that fails to draw must not
-/// stop training; `plot_fit_result` reports it when called at the end.
-fn redraw(handle: &mut DisplayHandle, so_far: &FitResult) {
-    if let Ok(png) = plot_fit_result(
-        &so_far.train_loss,
-        &so_far.train_accuracy,
-        &so_far.val_loss,
-        &so_far.val_accuracy,
-    ) {
-        handle.show("image/png", &png.base64());
-    }
-}
-
-/// Adds to an [`Error::Interrupted`] from a pass which epoch it was and
-/// where the best checkpoint is; other errors pass through.
-fn interrupted_in_epoch(
-    error: Error,
-    epoch: usize,
-    epochs: usize,
-    best: f64,
-    so_far: &FitResult,
-    options: &FitOptions,
-) -> Error {
+/// Adds to an [`Error::Interrupted`] from a pass which epoch it was, where
+/// the best checkpoint is and how to resume; other errors pass through.
+fn interrupted_in_epoch<M: ?Sized, O: ?Sized>(error: Error, learner: &Learner<'_, M, O>) -> Error {
     let Error::Interrupted(what) = error else {
         return error;
     };
-    let kept = match (&options.save_model_path, so_far.best_epoch) {
+    let (epoch, epochs, options) = (learner.epoch, learner.epochs, learner.options);
+    let kept = match (&options.save_model_path, learner.result.best_epoch) {
         (Some(path), Some(best_epoch)) => format!(
             "; best checkpoint (epoch {best_epoch}, val loss {}) is at {}",
-            py_float(best),
+            py_float(learner.best),
             path.display()
         ),
         _ => String::new(),
     };
+    let resume = match &options.resume_from {
+        Some(path) if epoch > 1 => format!(
+            "; the training checkpoint {} holds epoch {}: run the same fit again to go on \
+             from epoch {epoch}",
+            path.display(),
+            epoch - 1
+        ),
+        _ => String::new(),
+    };
     Error::Interrupted(format!(
-        "in epoch {epoch}/{epochs}, {what}; the model keeps the weights of its last step{kept}"
+        "in epoch {epoch}/{epochs}, {what}; the model keeps the weights of its last step{kept}{resume}"
     ))
 }
 
-fn check_finite(
+fn check_finite<M: ?Sized, O: ?Sized>(
     loss: f64,
     pass: &str,
-    epoch: usize,
-    epochs: usize,
-    so_far: &FitResult,
-    options: &FitOptions,
+    learner: &Learner<'_, M, O>,
 ) -> Result<()> {
     if loss.is_finite() {
         return Ok(());
     }
-    let kept = match (&options.save_model_path, so_far.best_epoch) {
+    let (epoch, epochs) = (learner.epoch, learner.epochs);
+    let kept = match (&learner.options.save_model_path, learner.result.best_epoch) {
         (Some(path), Some(best)) => format!(
             "; the best model (epoch {best}) is kept in {}",
             path.display()

@@ -34,6 +34,7 @@ mod evaluate;
 mod fit;
 mod graphed;
 mod options;
+mod parts;
 mod progress;
 
 pub use evaluate::{evaluate, test_binary_classification, test_multi_classification};

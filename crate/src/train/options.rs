@@ -6,6 +6,7 @@ use std::time::Duration;
 use tch::Device;
 
 use super::progress::Progress;
+use crate::optim::LrScheduler;
 
 /// The kind of classification, which decides how accuracy is counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct FitOptions {
     pub(super) progress: Progress,
     pub(super) live_plot: Option<bool>,
     pub(super) cuda_graph: Option<bool>,
+    pub(super) scheduler: Option<Box<dyn LrScheduler>>,
+    pub(super) resume_from: Option<PathBuf>,
 }
 
 impl FitOptions {
@@ -58,11 +61,13 @@ impl FitOptions {
         self
     }
 
-    /// Whether to redraw the loss and accuracy chart (the picture
-    /// [`crate::plot_fit_result`] draws) in place after every epoch, as
-    /// d2l's `Animator` does. Default: on where the notebook can replace an
-    /// output in place (the project's kernel), which costs one small PNG per
-    /// epoch; elsewhere there is nothing to redraw and it stays off.
+    /// Whether to redraw the loss and accuracy chart in place while
+    /// training, as d2l's `Animator` does: the training loss about ten times
+    /// per epoch, the validation loss and both accuracies at each epoch's
+    /// end, the x axis in epochs. Default: on where the notebook can replace
+    /// an output in place (the project's kernel), which costs one small PNG
+    /// per point (a few milliseconds, see `docs/training.md`); elsewhere
+    /// there is nothing to redraw and it stays off.
     pub fn live_plot(mut self, on: bool) -> Self {
         self.live_plot = Some(on);
         self
@@ -92,6 +97,43 @@ impl FitOptions {
     /// [`FitResult::cuda_graph`] says whether a graph was used.
     pub fn cuda_graph(mut self, on: bool) -> Self {
         self.cuda_graph = Some(on);
+        self
+    }
+
+    /// A learning-rate scheduler (PyTorch's `torch.optim.lr_scheduler`),
+    /// stepped where PyTorch's loop steps it: [`OneCycleLR`](crate::OneCycleLR)
+    /// after every batch, [`ReduceLROnPlateau`](crate::ReduceLROnPlateau) with
+    /// the validation loss after each epoch, the others after each epoch.
+    /// The rate shows in the progress line and in [`FitResult::lr`].
+    ///
+    /// ```
+    /// use cnn_lab::{FitOptions, StepLR};
+    /// let options = FitOptions::default().scheduler(StepLR::new(1).gamma(0.5));
+    /// # let _ = options;
+    /// ```
+    pub fn scheduler(mut self, scheduler: impl LrScheduler + 'static) -> Self {
+        self.scheduler = Some(Box::new(scheduler));
+        self
+    }
+
+    /// Keep a training checkpoint at `path` (PyTorch's "general checkpoint"
+    /// `.pth`: epoch, model, optimizer state, scheduler state, history,
+    /// best so far), written atomically after every completed epoch. When
+    /// the file exists, `fit` first restores it, prints from which epoch it
+    /// goes on, and continues: re-running the same cells after a kernel
+    /// restart (or a crash) continues the run. See `docs/training.md`.
+    ///
+    /// To make a resumed run repeat an uninterrupted one, each epoch starts
+    /// from generator states derived from the loader's seed and the epoch
+    /// (shuffling and libtorch's generator, which dropout draws from).
+    ///
+    /// ```
+    /// use cnn_lab::FitOptions;
+    /// let options = FitOptions::default().resume_from("models/mnist_cnn_run.pth");
+    /// # let _ = options;
+    /// ```
+    pub fn resume_from(mut self, path: impl Into<PathBuf>) -> Self {
+        self.resume_from = Some(path.into());
         self
     }
 
@@ -129,6 +171,40 @@ pub struct FitResult {
     /// Whether training steps were replayed as a CUDA graph
     /// ([`FitOptions::cuda_graph`]).
     pub cuda_graph: bool,
+    /// The learning rate of each epoch's last training step (it changes
+    /// with a [`FitOptions::scheduler`]).
+    pub lr: Vec<f64>,
+    /// The training loss during the epochs: `(epoch, loss)` with `epoch`
+    /// fractional (0.5 is half-way through the first epoch) and `loss` the
+    /// mean of the batch losses since the previous point; about ten per
+    /// epoch. The live chart draws these.
+    pub train_loss_steps: Vec<(f64, f64)>,
+    /// The epoch a run restored from [`FitOptions::resume_from`]'s file had
+    /// completed, if it did.
+    pub resumed_from: Option<usize>,
+    /// Seconds spent drawing the live chart ([`FitOptions::live_plot`]).
+    pub chart_s: f64,
+}
+
+impl FitResult {
+    /// The lecture's picture of this history ([`crate::plot_fit_result`]
+    /// of the four per-epoch curves).
+    ///
+    /// ```
+    /// use cnn_lab::FitResult;
+    /// let result = FitResult { train_loss: vec![0.5], train_accuracy: vec![0.8],
+    ///     val_loss: vec![0.6], val_accuracy: vec![0.75], ..FitResult::default() };
+    /// assert_eq!(result.plot()?.width(), 1000);
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
+    pub fn plot(&self) -> crate::Result<crate::Png> {
+        crate::utils::plot_fit_result(
+            &self.train_loss,
+            &self.train_accuracy,
+            &self.val_loss,
+            &self.val_accuracy,
+        )
+    }
 }
 
 impl From<FitResult> for (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {

@@ -104,8 +104,9 @@ impl<'a> ProgressLine<'a> {
         self.last.unwrap_or(self.start).elapsed() >= interval
     }
 
-    /// The text of the line after `batch` batches.
-    fn text(&self, batch: usize, loss: f64, samples: usize) -> String {
+    /// The text of the line after `batch` batches; `lr` (shown with a
+    /// scheduler) after the loss.
+    fn text(&self, batch: usize, loss: f64, samples: usize, lr: Option<f64>) -> String {
         let elapsed = self.start.elapsed().as_secs_f64();
         let rate = samples as f64 / elapsed.max(1e-9);
         let timing = if batch >= self.total {
@@ -119,14 +120,15 @@ impl<'a> ProgressLine<'a> {
         } else {
             format!("{} ", self.label)
         };
+        let lr = lr.map(|lr| format!(" - lr: {lr:.3e}")).unwrap_or_default();
         format!(
-            "{label}batch {batch}/{} - loss: {loss:.5} - {rate:.0} images/s - {timing}",
+            "{label}batch {batch}/{} - loss: {loss:.5}{lr} - {rate:.0} images/s - {timing}",
             self.total
         )
     }
 
-    pub(crate) fn show(&mut self, batch: usize, loss: f64, samples: usize) {
-        let line = self.text(batch, loss, samples);
+    pub(crate) fn show(&mut self, batch: usize, loss: f64, samples: usize, lr: Option<f64>) {
+        let line = self.text(batch, loss, samples, lr);
         if let Some(handle) = &mut self.handle {
             handle.show("text/plain", &line);
         } else if self.style == Style::Lines {
@@ -142,9 +144,9 @@ impl<'a> ProgressLine<'a> {
 
     /// The end of the pass: the notebook output keeps its final state
     /// (all batches, total time); a terminal line is blanked.
-    pub(crate) fn finish(&mut self, loss: f64, samples: usize) {
+    pub(crate) fn finish(&mut self, loss: f64, samples: usize, lr: Option<f64>) {
         if self.handle.as_ref().is_some_and(|h| h.is_shown()) {
-            self.show(self.total, loss, samples);
+            self.show(self.total, loss, samples, lr);
         }
         self.clear();
     }
@@ -183,7 +185,7 @@ mod tests {
     fn the_line_says_batch_loss_speed_and_time_left() {
         let mut handle = DisplayHandle::new();
         let line = ProgressLine::new(Progress::Off, 10, "Epoch[2/5]", &mut handle);
-        let text = line.text(4, 0.123456, 1024);
+        let text = line.text(4, 0.123456, 1024, None);
         assert!(
             text.starts_with("Epoch[2/5] batch 4/10 - loss: 0.12346 - "),
             "{text}"
@@ -192,7 +194,12 @@ mod tests {
             text.contains(" images/s - 0:00 elapsed, 0:00 left"),
             "{text}"
         );
-        assert!(line.text(10, 0.1, 2560).ends_with(" - 0:00 total"));
+        assert!(line.text(10, 0.1, 2560, None).ends_with(" - 0:00 total"));
+        let scheduled = line.text(4, 0.5, 1024, Some(0.00025));
+        assert!(
+            scheduled.contains("loss: 0.50000 - lr: 2.500e-4 - "),
+            "{scheduled}"
+        );
         assert_eq!(clock(75.4), "1:15");
         assert_eq!(clock(3725.0), "1:02:05");
     }
@@ -211,7 +218,7 @@ mod tests {
         assert!(!line.due(), "nothing in the first interval");
         std::thread::sleep(INTERVAL + Duration::from_millis(20));
         assert!(line.due());
-        line.show(3, 0.5, 768);
+        line.show(3, 0.5, 768, None);
         assert!(!line.due(), "shown just now");
         line.clear();
         assert!(!off.due(), "Off never shows");

@@ -8,6 +8,7 @@ use plotters::style::RGBColor;
 
 use crate::display::{drawing_error, render_png, Canvas, Png};
 use crate::error::{Error, Result};
+use crate::train::FitResult;
 
 /// Training curves in blue, validation in orange (matplotlib's first two).
 const TRAIN_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -197,6 +198,110 @@ fn draw_history(
     Ok(())
 }
 
+/// The live chart `fit` redraws while it trains: loss (left) with the
+/// training loss during the epochs ([`FitResult::train_loss_steps`]) and the
+/// validation loss at each epoch's end; accuracy (right), train and
+/// validation at each epoch's end. The x axis is in epochs, `0..epochs`,
+/// so a one-epoch run fills it as it goes.
+pub(crate) fn plot_training(so_far: &FitResult, epochs: usize) -> Result<Png> {
+    let ends = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter()
+            .enumerate()
+            .map(|(i, &y)| ((i + 1) as f64, y))
+            .collect()
+    };
+    let steps = &so_far.train_loss_steps;
+    let train_acc = ends(&so_far.train_accuracy);
+    let val_loss = ends(&so_far.val_loss);
+    let val_acc = ends(&so_far.val_accuracy);
+    let x_range = 0.0..epochs.max(1) as f64;
+    render_png(WIDTH, HEIGHT, |area| {
+        let (left, right) = area.split_horizontally(WIDTH / 2);
+        draw_steps(
+            &left,
+            Chart::LOSS,
+            x_range.clone(),
+            [("train", steps, 0), ("validation", &val_loss, 4)],
+        )?;
+        draw_steps(
+            &right,
+            Chart::ACCURACY,
+            x_range.clone(),
+            [("train", &train_acc, 4), ("validation", &val_acc, 4)],
+        )
+    })
+}
+
+/// A named series of `(epoch, value)` points and its dots' radius.
+type Series<'a> = (&'a str, &'a Vec<(f64, f64)>, u32);
+
+/// One chart of the live picture: two series of `(epoch, value)` points,
+/// train (blue) and validation (orange), each drawn as a line with dots of
+/// the given radius (0: none).
+fn draw_steps(
+    area: &Canvas<'_>,
+    chart: Chart,
+    x_range: Range<f64>,
+    series: [Series<'_>; 2],
+) -> Result<()> {
+    let title = chart.title;
+    let ys = series
+        .iter()
+        .flat_map(|(_, pts, _)| pts.iter().map(|p| &p.1));
+    let y_range = value_range(ys, chart.fraction_max);
+    let epochs = x_range.end.round() as usize;
+    let mut plot = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x_range, y_range)
+        .map_err(drawing_error(title))?;
+    plot.configure_mesh()
+        .x_desc("epoch")
+        .y_desc(title.to_lowercase())
+        .x_labels(epochs.min(10) + 1)
+        .x_label_formatter(&|x| format!("{}", (x * 100.0).round() / 100.0))
+        .y_label_formatter(&|y| format!("{y:.3}"))
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .x_max_light_lines(0)
+        .y_max_light_lines(1)
+        .light_line_style(RGBColor(240, 240, 240))
+        .draw()
+        .map_err(drawing_error(title))?;
+    for ((label, points, radius), color) in series.into_iter().zip([TRAIN_COLOR, VAL_COLOR]) {
+        let points: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+        plot.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(drawing_error(title))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        let radius = if points.len() == 1 {
+            radius.max(3)
+        } else {
+            radius
+        };
+        if radius > 0 {
+            plot.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, radius, color.filled())),
+            )
+            .map_err(drawing_error(title))?;
+        }
+    }
+    plot.configure_series_labels()
+        .position(chart.legend)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(drawing_error(title))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +316,25 @@ mod tests {
         // Loss has no cap.
         let r = value_range([0.5, 1.0].iter(), None);
         assert!(r.end > 1.0, "{r:?}");
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    #[test]
+    fn the_live_chart_draws_a_first_epoch_in_progress() {
+        // Half-way through the first of two epochs: loss points, no epoch end.
+        let mut so_far = FitResult {
+            train_loss_steps: vec![(0.1, 2.0), (0.2, 1.2), (0.5, 0.6)],
+            ..FitResult::default()
+        };
+        let png = plot_training(&so_far, 2).unwrap();
+        assert_eq!((png.width(), png.height()), (WIDTH, HEIGHT));
+        so_far.val_loss.push(0.5);
+        so_far.train_accuracy.push(0.8);
+        so_far.val_accuracy.push(0.82);
+        assert!(plot_training(&so_far, 2).is_ok());
     }
 }

@@ -11,7 +11,7 @@ mod classes;
 mod confusion;
 mod features;
 mod grid;
-mod history;
+pub(crate) mod history;
 mod images;
 
 pub use confusion::{confusion_matrix, confusion_matrix_of, ConfusionMatrix};
