@@ -193,6 +193,14 @@ fn shape_mistakes_in_the_forward_pass_are_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("Padding size should be less than"), "{err}");
+    let err = InstanceNorm2d::new(3)
+        .try_forward_t(&x.view([6, 16]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expected 3D or 4D input (got 2D input)"),
+        "{err}"
+    );
     let err = LayerNorm::new(5)
         .try_forward_t(&x, false)
         .unwrap_err()

@@ -208,6 +208,14 @@ fn case(name: &str) -> Layer {
                 .track_running_stats(false),
         ),
         "bn2d_no_bias" => Box::new(BatchNorm2d::new(3).bias(false)),
+        "instancenorm" => Box::new(InstanceNorm2d::new(3)),
+        "instancenorm_tracked" => Box::new(
+            InstanceNorm2d::new(3)
+                .momentum(0.2)
+                .affine(true)
+                .track_running_stats(true),
+        ),
+        "instancenorm_unbatched" => Box::new(InstanceNorm2d::new(3).affine(true).bias(false)),
         "layernorm" => Box::new(LayerNorm::new(10)),
         "layernorm_2d" => Box::new(LayerNorm::new([9, 10]).eps(1e-3)),
         "layernorm_no_affine" => Box::new(LayerNorm::new(10).elementwise_affine(false)),

@@ -118,7 +118,7 @@ pub use activation::{
     Hardsigmoid, Hardswish, Mish, ReLU, ReLU6, SiLU, Sigmoid, Softsign, Tanh, SELU,
 };
 pub use activation_args::{Hardtanh, LeakyReLU, PReLU, Softplus, CELU, ELU, GELU};
-pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormNd};
+pub use batchnorm::{BatchNorm1d, BatchNorm2d, InstanceNorm2d, NormNd};
 pub use container::Sequential;
 pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
 pub use dropout::{ChannelDropout, Dropout, Dropout1d, Dropout2d};
