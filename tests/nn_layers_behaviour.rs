@@ -89,6 +89,16 @@ fn bad_arguments_are_errors_naming_the_layer_from_validate_forward_and_summary()
             "got 'cubic'",
         ),
         (
+            Box::new(Upsample::new().scale_factor(0)),
+            vec![1, 1, 4, 4],
+            "scale_factor must be positive, got (0.0, 0.0)",
+        ),
+        (
+            Box::new(Upsample::new().size((4, 0))),
+            vec![1, 1, 4, 4],
+            "size must be positive, got (4, 0)",
+        ),
+        (
             Box::new(AvgPool2d::new(2).padding(2)),
             vec![1, 1, 8, 8],
             "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1",

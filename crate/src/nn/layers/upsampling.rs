@@ -174,6 +174,22 @@ impl Module for Upsample {
             }
             _ => {}
         }
+        if let Some(scale) = self.scale_factor {
+            let (h, w) = scale.pair();
+            if !(h > 0.0 && w > 0.0) {
+                return Some(format!(
+                    "scale_factor must be positive, got ({}, {})",
+                    py_float(h),
+                    py_float(w)
+                ));
+            }
+        }
+        if let Some(size) = self.size {
+            let (h, w) = size.pair();
+            if h <= 0 || w <= 0 {
+                return Some(format!("size must be positive, got {size}"));
+            }
+        }
         if !MODES.contains(&self.mode.as_str()) {
             return Some(format!(
                 "mode must be one of 'nearest', 'bilinear', 'bicubic', 'nearest-exact' for a 4D input, got '{}'",
