@@ -136,7 +136,9 @@ fn case(name: &str) -> Layer {
         "avgpool_divisor" => Box::new(AvgPool2d::new(3).stride(2).padding(1).divisor_override(5)),
         "adaptive_avg" => Box::new(AdaptiveAvgPool2d::new(1)),
         "adaptive_avg_rect" => Box::new(AdaptiveAvgPool2d::new((4, 3))),
+        "adaptive_avg_none" => Box::new(AdaptiveAvgPool2d::new((None, Some(2)))),
         "adaptive_max" => Box::new(AdaptiveMaxPool2d::new(2)),
+        "adaptive_max_none" => Box::new(AdaptiveMaxPool2d::new((Some(3), None))),
         "adaptive_max_rect" => Box::new(AdaptiveMaxPool2d::new((3, 4))),
         "maxpool1d" => Box::new(MaxPool1d::new(2)),
         "maxpool1d_custom" => Box::new(

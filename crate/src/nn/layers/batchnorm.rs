@@ -11,6 +11,12 @@ use crate::pyfmt::{py_bool, py_float};
 
 /// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,
 /// track_running_stats=True, *, bias=True)` over inputs `[N, C, H, W]`.
+///
+/// ```
+/// use cnn_lab::*;
+/// let bn = BatchNorm2d::new(32).momentum(0.01);
+/// assert_eq!(bn.to_string(), "BatchNorm2d(32, eps=1e-05, momentum=0.01, affine=True, bias=True, track_running_stats=True)");
+/// ```
 pub type BatchNorm2d = NormNd<2>;
 
 /// `nn.BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True,

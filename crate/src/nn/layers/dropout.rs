@@ -109,6 +109,12 @@ pub type Dropout1d = ChannelDropout<1>;
 
 /// Channel dropout for inputs with `DIMS` spatial dimensions: [`Dropout1d`]
 /// and [`Dropout2d`] (PyTorch's `_DropoutNd`).
+///
+/// ```
+/// use cnn_lab::*;
+/// let drop: ChannelDropout<2> = Dropout2d::default();
+/// assert_eq!(drop.p(), 0.5);
+/// ```
 pub struct ChannelDropout<const DIMS: usize> {
     p: f64,
     hooks: ForwardHooks,

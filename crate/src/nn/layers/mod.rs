@@ -129,7 +129,7 @@ pub use padding::{ConstantPad2d, ReflectionPad2d, ReplicationPad2d, ZeroPad2d};
 pub use pixelshuffle::PixelShuffle;
 pub use pooling::{AvgPool2d, MaxPool2d};
 pub use pooling1d::{AvgPool1d, MaxPool1d};
-pub use pooling_adaptive::{AdaptiveAvgPool2d, AdaptiveMaxPool2d};
+pub use pooling_adaptive::{AdaptiveAvgPool2d, AdaptiveMaxPool2d, OutputSize2};
 pub use softmax::{LogSoftmax, Softmax, Softmax2d};
 pub use upsampling::{Scale2, Upsample};
 

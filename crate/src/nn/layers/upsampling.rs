@@ -10,6 +10,12 @@ use crate::pyfmt::py_float;
 
 /// `Upsample`'s `scale_factor`: one factor for both dimensions or an
 /// `(h, w)` pair (printed as PyTorch prints them, `2.0` or `(2.0, 1.5)`).
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(Scale2::from(2), Scale2::Same(2.0));
+/// assert_eq!(Upsample::new().scale_factor((2.0, 1.5)).to_string(), "Upsample(scale_factor=(2.0, 1.5), mode='nearest')");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scale2 {
     /// The same factor for height and width.
