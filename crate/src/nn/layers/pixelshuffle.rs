@@ -1,4 +1,4 @@
-//! `nn.PixelShuffle` (`torch/nn/modules/pixelshuffle.py`).
+//! `nn.PixelShuffle` and `nn.PixelUnshuffle` (`torch/nn/modules/pixelshuffle.py`).
 
 use tch::Tensor;
 
@@ -61,4 +61,59 @@ impl Module for PixelShuffle {
     }
 }
 
-layer_traits!(PixelShuffle);
+/// `nn.PixelUnshuffle(downscale_factor)`: the inverse of [`PixelShuffle`],
+/// `[N, C, H*r, W*r]` → `[N, C*r*r, H, W]`.
+///
+/// ```
+/// use cnn_lab::*;
+/// let unshuffle = PixelUnshuffle::new(2);
+/// assert_eq!(unshuffle.to_string(), "PixelUnshuffle(downscale_factor=2)");
+/// let x = Tensor::zeros([1, 2, 6, 6], (Kind::Float, Device::Cpu));
+/// assert_eq!(unshuffle.forward_t(&x, false).size(), [1, 8, 3, 3]);
+/// ```
+pub struct PixelUnshuffle {
+    downscale_factor: i64,
+    hooks: ForwardHooks,
+}
+
+impl PixelUnshuffle {
+    /// Rearranges `downscale_factor`² blocks of pixels into channels.
+    pub fn new(downscale_factor: i64) -> PixelUnshuffle {
+        PixelUnshuffle {
+            downscale_factor,
+            hooks: ForwardHooks::default(),
+        }
+    }
+}
+
+impl Module for PixelUnshuffle {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        record_forward(self, || {
+            assert_valid(self);
+            xs.pixel_unshuffle(self.downscale_factor)
+        })
+    }
+
+    fn type_name(&self) -> String {
+        "PixelUnshuffle".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!("downscale_factor={}", self.downscale_factor)
+    }
+
+    fn config_error(&self) -> Option<String> {
+        (self.downscale_factor <= 0).then(|| {
+            format!(
+                "pixel_unshuffle expects a positive downscale_factor, but got {}",
+                self.downscale_factor
+            )
+        })
+    }
+}
+
+layer_traits!(PixelShuffle, PixelUnshuffle);

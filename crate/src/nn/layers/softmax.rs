@@ -1,4 +1,5 @@
-//! `nn.Softmax`, `nn.LogSoftmax` and `nn.Softmax2d` (`torch/nn/modules/activation.py`).
+//! `nn.Softmax`, `nn.Softmin`, `nn.LogSoftmax` and `nn.Softmax2d`
+//! (`torch/nn/modules/activation.py`).
 
 use tch::Tensor;
 
@@ -39,6 +40,45 @@ impl Module for Softmax {
 
     fn type_name(&self) -> String {
         "Softmax".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!("dim={}", self.dim)
+    }
+}
+
+/// `nn.Softmin(dim)`: `softmax(-x)` along `dim`.
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(Softmin::new(1).to_string(), "Softmin(dim=1)");
+/// ```
+pub struct Softmin {
+    dim: i64,
+    hooks: ForwardHooks,
+}
+
+impl Softmin {
+    /// Softmin along `dim`.
+    pub fn new(dim: i64) -> Softmin {
+        Softmin {
+            dim,
+            hooks: ForwardHooks::default(),
+        }
+    }
+}
+
+impl Module for Softmin {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        record_forward(self, || xs.neg().softmax(self.dim, None))
+    }
+
+    fn type_name(&self) -> String {
+        "Softmin".into()
     }
 
     fn forward_hooks(&self) -> Option<&ForwardHooks> {
@@ -111,4 +151,4 @@ simple_layer!(
     }
 );
 
-layer_traits!(Softmax, LogSoftmax);
+layer_traits!(Softmax, Softmin, LogSoftmax);
