@@ -213,7 +213,7 @@ class BuildProgress:
 def cmd_warm(args):
     slots = ROOT / "target" / "evcxr"
     print("setup: [5/5] a first `:dep cnn_lab` in the kernel, so that notebooks start in seconds: it compiles "
-          "tch, its C++ wrapper and cnn_lab into target/evcxr/slot-0 (about 5 minutes on 2 cores the first "
+          "tch, its C++ wrapper and cnn_lab into target/evcxr/slot-0 (about 6 minutes on 2 cores the first "
           "time, a minute after cnn_lab changed)", flush=True)
     k = Kernel(ROOT / "notebooks")
     try:
