@@ -37,5 +37,24 @@ else
   find "$slot" -maxdepth 4 -name 'libcode_*.so' -delete 2>/dev/null || true
   export EVCXR_TMPDIR="$slot"
 fi
-export EVCXR_CONFIG_DIR="$CNN_LAB_ROOT/scripts/evcxr"
+# evcxr's start-up commands (scripts/evcxr/init.evcxr) and the linker. evcxr
+# picks mold or lld by itself when it finds one; lld changes RUSTFLAGS, which
+# rebuilds a slot's dependencies, so the choice is made here, once: mold where
+# set-up could install it (it links a cell several times faster than GNU ld;
+# `mold -run cargo` leaves RUSTFLAGS, and so the slot, as it is), else the
+# system linker. CNN_LAB_LINKER=system|mold says which (scripts/bench_kernel.sh
+# compares them).
+linker="${CNN_LAB_LINKER:-}"
+if [ -z "$linker" ]; then
+  linker=system
+  command -v mold >/dev/null && linker=mold
+fi
+config="$slots/config-$linker"
+mkdir -p "$config"
+init="$(printf ':linker %s\n' "$linker"; cat "$CNN_LAB_ROOT/scripts/evcxr/init.evcxr")"
+if [ "$(cat "$config/init.evcxr" 2>/dev/null)" != "$init" ]; then
+  printf '%s\n' "$init" > "$config/init.evcxr.$$"
+  mv "$config/init.evcxr.$$" "$config/init.evcxr"
+fi
+export EVCXR_CONFIG_DIR="$config"
 exec "$CNN_LAB_ROOT/target/kernel/evcxr_jupyter" --control_file "$1"

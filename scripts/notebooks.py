@@ -2,13 +2,12 @@
 
     python scripts/notebooks.py run [NOTEBOOK ...]   # default: notebooks/*.ipynb
     python scripts/notebooks.py warm
-    python scripts/notebooks.py bench-kernel
 
-Run by scripts/run_notebooks.sh, scripts/setup.sh and scripts/bench_kernel.sh
-(which set up the environment first). Executed copies and HTML go to
+Run by scripts/run_notebooks.sh and scripts/setup.sh (which set up the
+environment first); scripts/bench_kernel.py times the kernel with its Kernel. Executed copies and HTML go to
 target/notebooks/.
 
-The project's kernel (scripts/kernel/kernel.patch) reports a `?` error, a
+The project's kernel (scripts/kernel/patches/) reports a `?` error, a
 panic and a compile error as Jupyter errors, and publishes every output of a
 cell before the cell's idle (tests/kernel.rs proves both), so nbclient sees
 everything in its own cell. Besides error outputs, any stderr output fails
@@ -148,18 +147,32 @@ class Kernel:
 
         self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(cwd))
 
-    def run(self, code, timeout=1800):
-        """Executes `code`; returns (seconds, text outputs, error or None)."""
+    def run(self, code, timeout=1800, on_text=None):
+        """Executes `code`; returns (seconds, text outputs, error or None).
+        `on_text` is called with each stream text as it arrives, and with ""
+        every few seconds while none does."""
+        import queue
+
         started = time.monotonic()
         msg_id = self.kc.execute(code)
         texts, error = [], None
         while True:
-            msg = self.kc.get_iopub_msg(timeout=timeout)
+            left = timeout - (time.monotonic() - started)
+            if left <= 0:
+                raise TimeoutError(f"no idle within {timeout} s")
+            try:
+                msg = self.kc.get_iopub_msg(timeout=min(left, 5.0))
+            except queue.Empty:
+                if on_text:
+                    on_text("")
+                continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
             kind, content = msg["msg_type"], msg["content"]
             if kind == "stream":
                 texts.append(content["text"])
+                if on_text:
+                    on_text(content["text"])
             elif kind in ("display_data", "execute_result"):
                 texts.append(content["data"].get("text/plain", ""))
             elif kind == "error":
@@ -176,19 +189,42 @@ class Kernel:
         self.km.shutdown_kernel(now=True)
 
 
+class BuildProgress:
+    """A line every ~15 s while a `:dep` compiles: the kernel shows cargo's
+    `Compiling <crate>` lines in the cell; a learner's terminal gets how many
+    have started and the latest ones."""
+
+    TICK_S = 15
+
+    def __init__(self, label):
+        self.label, self.started, self.last = label, time.monotonic(), time.monotonic()
+        self.crates = []
+
+    def __call__(self, text):
+        self.crates += re.findall(r"Compiling (\S+)", text)
+        now = time.monotonic()
+        if now - self.last >= self.TICK_S:
+            self.last = now
+            what = (f"{len(self.crates)} crates started, latest {', '.join(self.crates[-2:])}"
+                    if self.crates else "checking what needs building")
+            print(f"{self.label}: {now - self.started:.0f} s: {what}", flush=True)
+
+
 def cmd_warm(args):
     slots = ROOT / "target" / "evcxr"
+    print("setup: [5/5] a first `:dep cnn_lab` in the kernel, so that notebooks start in seconds: it compiles "
+          "tch, its C++ wrapper and cnn_lab into target/evcxr/slot-0 (about 5 minutes on 2 cores the first "
+          "time, a minute after cnn_lab changed)", flush=True)
     k = Kernel(ROOT / "notebooks")
     try:
-        secs, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+        secs, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;", on_text=BuildProgress("setup: slot"))
         if err:
             print(f"warm-up failed: {err}", file=sys.stderr)
             return 1
         _, slot, err = k.run('println!("{}", std::env::var("EVCXR_TMPDIR").unwrap_or_default());')
     finally:
         k.close()
-    if secs > 30:
-        print(f"setup: built the kernel's dependencies in {secs:.0f} s ({slot})")
+    print(f"setup: the kernel's `:dep cnn_lab` took {secs:.0f} s ({slot.strip()})", flush=True)
     slot = Path(slot.strip()) if slot.strip() else None
     if slot and slot.is_dir():
         # Warm-up runs when something that goes into the build changed, so
@@ -210,49 +246,6 @@ def cmd_warm(args):
     return 0
 
 
-def cmd_bench_kernel(args):
-    """Cold and warm `:dep`, and a trivial cell, each in a new kernel."""
-    import statistics
-
-    def one_kernel():
-        k = Kernel(ROOT / "notebooks")
-        try:
-            dep, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
-            if err:
-                raise SystemExit(f"`:dep` failed: {err}")
-            trivial = [k.run("1 + 1")[0] for _ in range(args.trivial)]
-        finally:
-            k.close()
-        return dep, trivial
-
-    slots = ROOT / "target" / "evcxr"
-    results = {}
-    if args.cold:
-        # A cold slot: move slot 0 aside so the new kernel builds from scratch.
-        s0 = slots / "slot-0"
-        aside = slots / "slot-0.bench-aside"
-        if s0.exists():
-            s0.rename(aside)
-        try:
-            dep, trivial = one_kernel()
-            results["cold :dep + use (new kernel, empty build slot)"] = [dep]
-        finally:
-            shutil.rmtree(s0, ignore_errors=True)
-            if aside.exists():
-                aside.rename(s0)
-    warm, cells = [], []
-    for _ in range(args.repeat):
-        dep, trivial = one_kernel()
-        warm.append(dep)
-        cells.extend(trivial)
-    results["warm :dep + use (new kernel, after set-up)"] = warm
-    results["trivial cell `1 + 1`"] = cells
-    print(f"{'measure':52} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>3}")
-    for name, xs in results.items():
-        print(f"{name:52} {statistics.median(xs):9.2f} {min(xs):7.2f} {max(xs):7.2f} {len(xs):3}")
-    return 0
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -262,12 +255,8 @@ def main():
     r.add_argument("--keep-going", action="store_true", help="run the rest after a failure")
     w = sub.add_parser("warm", help="build the kernel's dependencies in a build slot")
     w.add_argument("--slots", type=int, default=2, help="slots to prepare by copying")
-    b = sub.add_parser("bench-kernel", help="time kernel start-up")
-    b.add_argument("--repeat", type=int, default=3)
-    b.add_argument("--trivial", type=int, default=5)
-    b.add_argument("--cold", action="store_true", help="also time a cold slot (minutes)")
     args = p.parse_args()
-    return {"run": cmd_run, "warm": cmd_warm, "bench-kernel": cmd_bench_kernel}[args.cmd](args)
+    return {"run": cmd_run, "warm": cmd_warm}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,12 @@ disk_free() {
 }
 disk_free "before the run"
 trap 'disk_free "after the run"' EXIT
+# The browser test's system packages (apt; mostly the network) while set-up
+# builds; only this script's browser test needs them.
+"$here/setup_browser.sh" &
+browser_pid=$!
 "$here/setup.sh"
+wait "$browser_pid"
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 cd "$CNN_LAB_ROOT"

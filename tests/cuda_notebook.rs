@@ -14,9 +14,10 @@ use serde_json::Value;
 #[test]
 fn a_kernel_that_seeds_first_has_the_cuda_backend_loaded_already() {
     let root = common::repo_root();
-    if !common::torch_has_cuda() {
-        return;
-    }
+    assert!(
+        common::torch_has_cuda(),
+        "the venv's torch has no CUDA backend (scripts/requirements.txt pins PyPI's CUDA build)"
+    );
     let out = Command::new("bash")
         .arg(root.join("scripts/run_notebooks.sh"))
         .arg(root.join("tests/notebooks/cuda_seed_first.ipynb"))

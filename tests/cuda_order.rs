@@ -88,6 +88,7 @@ fn cuda_hooks_library() -> String {
 /// The child's side: make the first call `PROBE_VAR` names, then report.
 /// In the parent (no `PROBE_VAR`) it does nothing.
 #[test]
+#[ignore = "the child process of this file's other tests, which run it themselves"]
 fn probe() {
     let Ok(first) = std::env::var(PROBE_VAR) else {
         return;
@@ -122,9 +123,15 @@ fn probe() {
 /// `CNN_LAB_CUDA_BACKEND=mode`.
 fn run_probe(first: &str, mode: &str, late_load: bool) -> Probe {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "probe", "--nocapture", "--test-threads=1"])
-        .env(PROBE_VAR, first)
-        .env(BACKEND_MODE_VAR, mode);
+    cmd.args([
+        "--exact",
+        "probe",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(PROBE_VAR, first)
+    .env(BACKEND_MODE_VAR, mode);
     if late_load {
         cmd.env(LATE_LOAD_VAR, "1");
     } else {
@@ -160,6 +167,15 @@ fn run_probe(first: &str, mode: &str, late_load: bool) -> Probe {
     }
 }
 
+/// These tests read libtorch's CUDA backend: a CPU-only torch fails them
+/// rather than letting them pass with nothing checked.
+fn require_cuda_torch() {
+    assert!(
+        common::torch_has_cuda(),
+        "the venv's torch has no CUDA backend (scripts/requirements.txt pins PyPI's CUDA build)"
+    );
+}
+
 fn assert_real_cuda_hooks(first: &str, p: &Probe) {
     assert!(
         p.mapped_at_start,
@@ -172,9 +188,7 @@ fn assert_real_cuda_hooks(first: &str, p: &Probe) {
 
 #[test]
 fn the_cuda_backend_is_registered_before_the_first_call_whatever_it_is() {
-    if !common::torch_has_cuda() {
-        return;
-    }
+    require_cuda_torch();
     for first in ["nothing", "tensor", "conv", "tch-seed", "cnn_lab-seed"] {
         assert_real_cuda_hooks(first, &run_probe(first, "load", false));
     }
@@ -182,9 +196,7 @@ fn the_cuda_backend_is_registered_before_the_first_call_whatever_it_is() {
 
 #[test]
 fn a_backend_loaded_after_seeding_comes_too_late() {
-    if !common::torch_has_cuda() {
-        return;
-    }
+    require_cuda_torch();
     // What cnn_lab did before: load the library when a device is asked for.
     // The table, as the hooks show it: seeding first makes libtorch
     // settle on the stub for good; the other first calls do not ask.
@@ -203,9 +215,7 @@ fn a_backend_loaded_after_seeding_comes_too_late() {
 
 #[test]
 fn the_backend_is_not_loaded_when_skipped_or_without_a_driver() {
-    if !common::torch_has_cuda() {
-        return;
-    }
+    require_cuda_torch();
     let skipped = run_probe("tch-seed", "skip", false);
     assert!(!skipped.mapped_at_start, "{skipped:?}");
     assert_eq!(skipped.backend, "Skipped", "{skipped:?}");

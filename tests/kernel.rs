@@ -1,4 +1,4 @@
-//! The project's kernel (evcxr_jupyter with scripts/kernel/kernel.patch) as
+//! The project's kernel (evcxr_jupyter with scripts/kernel/patches/) as
 //! Jupyter clients meet it, through jupyter_client and nbclient: errors never
 //! arrive after their cell's idle, failed cells are Jupyter errors, and an
 //! interrupt stops `fit` without losing the notebook's variables. The checks
@@ -45,4 +45,9 @@ fn requests_queued_behind_a_failed_cell_are_aborted_as_run_all_expects() {
 #[test]
 fn cell_libraries_stay_small_and_a_new_kernel_clears_the_previous_ones_from_its_slot() {
     kernel_check(&["disk"]);
+}
+
+#[test]
+fn tab_completes_cnn_labs_and_stds_names_and_shift_tab_shows_their_rustdoc() {
+    kernel_check(&["complete"]);
 }

@@ -1,5 +1,12 @@
-//! Saving and loading weights as PyTorch `state_dict`s in safetensors files
-//! (lecture: `torch.save(model, path)`, `torch.load(path)`).
+//! Saving and loading weights as PyTorch `state_dict`s, in safetensors files
+//! or PyTorch's own `.pth` files (lecture: `torch.save(model, path)`,
+//! `torch.load(path)`).
+//!
+//! Reading goes by content, not by the file's name: a zip archive is read
+//! as `torch.save`'s `.pth` ([`crate::pth`]: a `state_dict`, a whole pickled
+//! module or a general checkpoint dict), anything else as safetensors.
+//! Writing goes by the name: `.pth` / `.pt` is written as
+//! `torch.save(model.state_dict(), path)`, anything else as safetensors.
 //!
 //! Keys and shapes are exactly PyTorch's `model.state_dict()` for the same
 //! structure ([`ModuleExt::named_tensors`]), BatchNorm's `running_mean`,
@@ -20,9 +27,13 @@ use tch::{Device, Kind, Tensor};
 use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::nn::ModuleExt;
+use crate::pth::{self, Format, PyValue};
 use crate::pyfmt::torch_size;
 
-/// Writes `model`'s `state_dict` to `path` as safetensors, atomically.
+/// Writes `model`'s `state_dict` to `path`, atomically: as
+/// `torch.save(model.state_dict(), path)` when `path` ends in `.pth` or
+/// `.pt` (PyTorch: `model.load_state_dict(torch.load(path))`), as safetensors
+/// otherwise.
 ///
 /// ```
 /// # use cnn_lab::*;
@@ -47,27 +58,121 @@ pub fn save_model<M: ModuleExt + ?Sized>(model: &M, path: impl AsRef<Path>) -> R
     save_state_dict(&model.state_dict(), path)
 }
 
-/// Loads the safetensors `state_dict` at `path` into `model`, strictly (see
-/// [`load_state_dict`]), onto the model's current device.
+/// Loads the `state_dict` at `path` into `model`, strictly (see
+/// [`load_state_dict`]), onto the model's current device (tensors saved on a
+/// GPU load on a CPU model and the other way round, as `map_location`).
+///
+/// `path` may be a safetensors file or a PyTorch `.pth` of any kind
+/// [`read_state_dict`] reads. For a checkpoint dict holding several state
+/// dicts, name the one with [`load_model_entry`].
 pub fn load_model<M: ModuleExt + ?Sized>(model: &M, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     let tensors = read_state_dict(path)?;
-    load_state_dict(model, &tensors).map_err(|e| match e {
+    load_into(model, path, &tensors)
+}
+
+/// [`load_model`] from the entry `key` of a checkpoint dict (PyTorch's
+/// `model.load_state_dict(torch.load(path)[key])`).
+///
+/// ```
+/// # use cnn_lab::*;
+/// # use cnn_lab::pth::{save_pth, PyValue};
+/// let model = Linear::new(2, 1);
+/// let path = std::env::temp_dir().join(format!("cnn_lab_entry_{}.pth", std::process::id()));
+/// let checkpoint = PyValue::dict([
+///     ("epoch", PyValue::from(1)),
+///     ("model", PyValue::state_dict(&model.state_dict())),
+///     ("ema", PyValue::state_dict(&model.state_dict())),
+/// ]);
+/// save_pth(&path, &checkpoint)?;
+/// load_model_entry(&model, &path, "ema")?;
+/// # std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn load_model_entry<M: ModuleExt + ?Sized>(
+    model: &M,
+    path: impl AsRef<Path>,
+    key: &str,
+) -> Result<()> {
+    let path = path.as_ref();
+    let tensors = read_state_dict_entry(path, key)?;
+    load_into(model, path, &tensors)
+}
+
+fn load_into<M: ModuleExt + ?Sized>(
+    model: &M,
+    path: &Path,
+    tensors: &[(String, Tensor)],
+) -> Result<()> {
+    load_state_dict(model, tensors).map_err(|e| match e {
         Error::Shape(message) => Error::format(path, message),
         other => other,
     })
 }
 
-/// Writes named tensors (from any device) to `path` as safetensors,
-/// through a temporary file in the same folder and a rename.
+/// Writes named tensors (from any device) to `path`, through a temporary
+/// file in the same folder and a rename: as `torch.save(state_dict, path)`
+/// when `path` ends in `.pth` or `.pt`, as safetensors otherwise.
 pub fn save_state_dict(tensors: &[(String, Tensor)], path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    let torch = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("pth") || e.eq_ignore_ascii_case("pt"));
+    if torch {
+        return pth::save_pth(path, &PyValue::state_dict(tensors));
+    }
     let bytes = serialize(tensors)?;
-    write_atomic(path.as_ref(), &bytes)
+    write_atomic(path, &bytes)
 }
 
-/// Reads every tensor of the safetensors file at `path` (onto the CPU).
+/// Reads every tensor of the `state_dict` at `path` (onto the CPU), in the
+/// file's order. The format is taken from the content:
+/// - safetensors;
+/// - a `.pth` from `torch.save(model.state_dict(), p)`;
+/// - a `.pth` from `torch.save(model, p)` (a whole module: names as its
+///   `state_dict()` gives them, non-persistent buffers skipped);
+/// - a `.pth` general checkpoint dict (`{"epoch": …, "model_state_dict": …,
+///   …}`): its only state dict, else the one under `model_state_dict`,
+///   `state_dict` or `model` (see [`read_state_dict_entry`] to name it).
+///
+/// Nothing in a `.pth` is run: see [`crate::pth`].
 pub fn read_state_dict(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
-    let path = path.as_ref();
+    read_entry(path.as_ref(), None)
+}
+
+/// [`read_state_dict`] of the entry `key` of a `.pth` checkpoint dict.
+///
+/// ```
+/// # use cnn_lab::*;
+/// # use cnn_lab::pth::{save_pth, PyValue};
+/// let path = std::env::temp_dir().join(format!("cnn_lab_read_entry_{}.pth", std::process::id()));
+/// let sd = vec![("w".to_string(), Tensor::from_slice(&[1.0f32]))];
+/// save_pth(&path, &PyValue::dict([("model", PyValue::state_dict(&sd))]))?;
+/// assert_eq!(read_state_dict_entry(&path, "model")?[0].0, "w");
+/// assert!(read_state_dict_entry(&path, "other").is_err());
+/// # std::fs::remove_file(&path).unwrap();
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn read_state_dict_entry(path: impl AsRef<Path>, key: &str) -> Result<Vec<(String, Tensor)>> {
+    read_entry(path.as_ref(), Some(key))
+}
+
+fn read_entry(path: &Path, key: Option<&str>) -> Result<Vec<(String, Tensor)>> {
+    match pth::sniff(path)? {
+        Format::Other if key.is_none() => read_safetensors(path),
+        Format::Other => Err(Error::format(
+            path,
+            format!("a safetensors file has no entry {key:?}: it is one state_dict"),
+        )),
+        _ => {
+            let value = pth::load_pth(path)?;
+            pth::state_dict_of(&value, key).map_err(|e| Error::format(path, e))
+        }
+    }
+}
+
+fn read_safetensors(path: &Path) -> Result<Vec<(String, Tensor)>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let file = SafeTensors::deserialize(&bytes)
         .map_err(|e| Error::format(path, format!("not a safetensors file: {e}")))?;

@@ -32,6 +32,7 @@ pub mod loss;
 pub mod models;
 pub mod nn;
 pub mod optim;
+pub mod pth;
 pub mod train;
 pub mod utils;
 
@@ -46,6 +47,7 @@ pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
 pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
+pub use checkpoint::{load_model_entry, read_state_dict_entry};
 pub use cuda::{cuda_if_available, cuda_is_available};
 pub use data::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,

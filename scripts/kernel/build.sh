@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Builds the project's Jupyter kernel: evcxr_jupyter 0.22.0 from its crates.io
-# source with scripts/kernel/kernel.patch applied (see the patch's comments
-# for what it changes and why), and links it as target/kernel/evcxr_jupyter.
+# source with the series in scripts/kernel/patches/ applied in order (each
+# patch's header says why it exists and which test covers it), and links it
+# as target/kernel/evcxr_jupyter.
 #
-# Idempotent: the build lives in a per-user cache keyed by the patch's hash
-# ($CNN_LAB_KERNEL_CACHE, default ~/.cache/cnn_lab/kernel), so every checkout
-# on the machine with the same patch shares one binary, a changed patch
-# rebuilds only the two evcxr crates (the dependencies stay compiled), and a
-# re-run with nothing changed only refreshes the link.
+# Idempotent: the build lives in a per-user cache keyed by the patches'
+# content, fetch/Cargo.lock and workspace.toml ($CNN_LAB_KERNEL_CACHE,
+# default ~/.cache/cnn_lab/kernel), so every checkout on the machine with the
+# same series shares one binary, a changed patch rebuilds only the two evcxr
+# crates (the dependencies stay compiled), and a re-run with nothing changed
+# only refreshes the link.
 #
-#   scripts/kernel/build.sh          build (if needed) and link
-#   scripts/kernel/build.sh --test   also run the patch's own unit tests
+#   scripts/kernel/build.sh              build (if needed) and link
+#   scripts/kernel/build.sh --test       also run the series' own unit tests
+#   scripts/kernel/build.sh --key        print the cache key
+#   scripts/kernel/build.sh --sources D  the patched sources in D, a git
+#                                        repository with one commit per patch
+#   scripts/kernel/build.sh --export D   D's commits (after --sources and
+#                                        edits) written back as the series
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -18,57 +25,108 @@ source "$here/../env.sh"
 
 VERSION=0.22.0
 cache="${CNN_LAB_KERNEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cnn_lab/kernel}"
-patch_file="$here/kernel.patch"
-key="$(cat "$patch_file" "$here/fetch/Cargo.lock" | sha256sum | cut -c1-16)"
+patches=("$here"/patches/*.patch)
+key="$(for p in "${patches[@]}"; do basename "$p"; cat "$p"; done |
+  cat - "$here/fetch/Cargo.lock" "$here/workspace.toml" | sha256sum | cut -c1-16)"
 bin="$cache/bin/evcxr_jupyter-$key"
 link="$CNN_LAB_ROOT/target/kernel/evcxr_jupyter"
+say() { echo "kernel: $*" >&2; }
+
+# Pristine sources through cargo, checksums checked against fetch/Cargo.lock.
+pristine() {
+  cargo fetch --locked --quiet --manifest-path "$here/fetch/Cargo.toml"
+  local registry="${CARGO_HOME:-$HOME/.cargo}/registry/src" d
+  d="$(find "$registry" -maxdepth 2 -type d -name "$1-$VERSION" | head -n 1)"
+  [ -n "$d" ] || { say "$1-$VERSION not found under $registry after cargo fetch"; exit 1; }
+  echo "$d"
+}
+
+# A fresh copy of both crates in $1, the series applied (committed one patch
+# at a time when $2 is "git").
+patched_sources() {
+  local dest="$1" p
+  rm -rf "$dest"
+  mkdir -p "$dest"
+  cp -r "$(pristine evcxr)" "$dest/evcxr"
+  cp -r "$(pristine evcxr_jupyter)" "$dest/evcxr_jupyter"
+  if [ "${2:-}" = git ]; then
+    git -C "$dest" init --quiet
+    git -C "$dest" add -A
+    git -C "$dest" -c user.name=cnn_lab -c user.email=cnn_lab@localhost commit --quiet -m "evcxr and evcxr_jupyter $VERSION"
+  fi
+  for p in "${patches[@]}"; do
+    patch --quiet --forward --no-backup-if-mismatch -p1 -d "$dest" < "$p" ||
+      { say "$(basename "$p") does not apply"; exit 1; }
+    if [ "${2:-}" = git ]; then
+      git -C "$dest" add -A
+      # The commit message is the patch's header: the text before its first diff.
+      sed '/^diff /,$d' "$p" | git -C "$dest" -c user.name=cnn_lab -c user.email=cnn_lab@localhost \
+        commit --quiet -F - || true
+    fi
+  done
+}
+
+# The build's workspace in the cache: the patched crates, evcxr_jupyter's
+# lock file, workspace.toml, and the key they were made for.
+build_sources() {
+  local src="$cache/src"
+  patched_sources "$src"
+  cp "$src/evcxr_jupyter/Cargo.lock" "$src/Cargo.lock"
+  cp "$here/workspace.toml" "$src/Cargo.toml"
+  echo "$key" > "$src/.cnn_lab-key"
+}
+
+case "${1:-}" in
+  --key) echo "$key"; exit 0 ;;
+  --sources)
+    patched_sources "${2:?--sources DIR}" git
+    say "patched sources in $2, one commit per patch ($(git -C "$2" rev-list --count HEAD) commits)"
+    exit 0
+    ;;
+  --export)
+    dir="${2:?--export DIR}"
+    rm -f "$here"/patches/*.patch
+    n=0
+    for c in $(git -C "$dir" rev-list --reverse HEAD | tail -n +2); do
+      n=$((n + 1))
+      old="${patches[$((n - 1))]:-}"
+      name="$(basename "${old:-$(printf '%02d-%s.patch' "$n" "$(git -C "$dir" log -1 --format=%f "$c")")}")"
+      # In the series' own format: diff -ruN's headers, no index lines, no
+      # function names after the hunk headers.
+      { git -C "$dir" log -1 --format=%B "$c"
+        git -C "$dir" diff --no-color --no-renames "$c^" "$c" | sed -E \
+          -e 's#^diff --git a/(\S+) b/(\S+)$#diff -ruN a/\1 b/\2#' -e '/^index [0-9a-f]+\.\.[0-9a-f]+/d' \
+          -e 's#^(@@ [^@]+ @@).*#\1#'
+      } > "$here/patches/$name"
+      say "wrote patches/$name"
+    done
+    exit 0
+    ;;
+esac
 
 mkdir -p "$cache"
 # One build at a time per machine (checkouts share the cache).
 exec 8>"$cache/.lock"
-flock 8
+if ! flock -n 8; then
+  say "waiting for another kernel build on this machine to finish"
+  flock 8
+fi
 if [ ! -x "$bin" ]; then
-  echo "setup: building the cnn_lab kernel (evcxr_jupyter $VERSION + kernel.patch; ~9–11 minutes the first time on 2 cores)"
-  # 1. Sources through cargo, checksums checked against fetch/Cargo.lock.
-  cargo fetch --locked --quiet --manifest-path "$here/fetch/Cargo.toml"
-  registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
-  find_src() {
-    local d
-    d="$(find "$registry" -maxdepth 2 -type d -name "$1-$VERSION" | head -n 1)"
-    [ -n "$d" ] || { echo "setup: $1-$VERSION not found under $registry after cargo fetch" >&2; exit 1; }
-    echo "$d"
-  }
-  # 2. A fresh copy of both crates, patched.
-  src="$cache/src"
-  rm -rf "$src"
-  mkdir -p "$src"
-  cp -r "$(find_src evcxr)" "$src/evcxr"
-  cp -r "$(find_src evcxr_jupyter)" "$src/evcxr_jupyter"
-  if [ -s "$patch_file" ]; then
-    patch --quiet --forward -p1 -d "$src" < "$patch_file"
+  total=()
+  if [ -d "$cache/target/release/deps" ]; then
+    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; only the two evcxr crates: 1–3 minutes)"
+  else
+    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; ~340 crates, 9–11 minutes on 2 cores the first time)"
   fi
-  # 3. One workspace whose evcxr is the patched copy; evcxr_jupyter's own
-  #    Cargo.lock pins every other dependency (as `cargo install --locked`).
-  cp "$src/evcxr_jupyter/Cargo.lock" "$src/Cargo.lock"
-  cat > "$src/Cargo.toml" <<'TOML'
-[workspace]
-members = ["evcxr_jupyter"]
-exclude = ["evcxr"]
-resolver = "2"
-
-[patch.crates-io]
-evcxr = { path = "evcxr" }
-
-[profile.release]
-debug = false
-TOML
-  CARGO_TARGET_DIR="$cache/target" cargo build --release --quiet \
-    --manifest-path "$src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter
+  build_sources
+  [ -d "$cache/target/release/deps" ] || total=(--total "$(grep -c '^name = ' "$cache/src/Cargo.lock")")
+  CARGO_TARGET_DIR="$cache/target" python3 "$here/../progress.py" kernel "${total[@]}" -- \
+    cargo build --release --manifest-path "$cache/src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter
   mkdir -p "$cache/bin"
   cp "$cache/target/release/evcxr_jupyter" "$bin.tmp"
   mv "$bin.tmp" "$bin"
 fi
-# Binaries of other patches (other checkouts, older versions) unused for two
+# Binaries of other series (other checkouts, older versions) unused for two
 # weeks go; this one's time is refreshed each time a set-up uses it.
 touch "$bin"
 find "$cache/bin" -maxdepth 1 -name 'evcxr_jupyter-*' ! -path "$bin" -mtime +14 -delete 2>/dev/null || true
@@ -77,10 +135,11 @@ if [ "$(readlink "$link" 2>/dev/null)" != "$bin" ]; then
   ln -sfn "$bin" "$link"
 fi
 if [ "${1:-}" = "--test" ]; then
-  # The unit tests the patch adds to evcxr (their names start cnn_lab), in
+  # The unit tests the series adds to evcxr (their names start cnn_lab), in
   # the release build's folder: its dependencies are already compiled there
-  # (~10 s, not a second 2 GB debug build).
-  rm -rf "$cache/test-target"
+  # (seconds, not a second 2 GB debug build). The sources there may be
+  # another checkout's series, built since.
+  [ "$(cat "$cache/src/.cnn_lab-key" 2>/dev/null)" = "$key" ] || build_sources
   CARGO_TARGET_DIR="$cache/target" cargo test --release --quiet \
     --manifest-path "$cache/src/Cargo.toml" -p evcxr --lib cnn_lab
 fi

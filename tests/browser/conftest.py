@@ -27,7 +27,7 @@ def browser():
     if missing:
         pytest.fail(
             "the browser test cannot run; missing: " + "; ".join(missing)
-            + ". scripts/setup.sh installs them (Debian packages through apt-get, as root).",
+            + ". scripts/setup_browser.sh (run by scripts/test.sh) installs them (Debian packages through apt-get, as root).",
             pytrace=False,
         )
     OUT.mkdir(parents=True, exist_ok=True)

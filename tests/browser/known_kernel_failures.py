@@ -10,7 +10,7 @@ Any other exception (a timeout, no browser) still fails them.
 """
 
 KNOWN_KERNEL_FAILURES = {
-    # Empty since the project's kernel (scripts/kernel/kernel.patch) mended
+    # Empty since the project's kernel (scripts/kernel/patches/) mended
     # all three: `?` errors and panics are Jupyter errors in their own cell,
     # and Run All stops at the first.
 }

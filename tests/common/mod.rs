@@ -72,3 +72,59 @@ pub fn torch_has_cuda() -> bool {
     }
     has
 }
+
+/// Line-by-line text comparison, so a failure points at the first
+/// differing line (printouts, summaries).
+pub fn assert_same_lines(case: &str, ours: &str, theirs: &str) {
+    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(
+            x,
+            y,
+            "{case}: line {} differs\nours:\n{ours}\ntorch:\n{theirs}",
+            i + 1
+        );
+    }
+    assert_eq!(
+        a.len(),
+        b.len(),
+        "{case}: line count\nours:\n{ours}\ntorch:\n{theirs}"
+    );
+    assert_eq!(ours, theirs, "{case}: trailing whitespace/newline");
+}
+
+/// The largest absolute elementwise difference of two tensors of one shape.
+pub fn max_abs_diff(a: &tch::Tensor, b: &tch::Tensor) -> f64 {
+    assert_eq!(a.size(), b.size(), "shapes differ");
+    (a - b).abs().max().double_value(&[])
+}
+
+/// `summary`'s figures, rows (type, depth, output shape) and text against
+/// torchinfo's, as `tests/python/*.py` write them: `{text, total_params,
+/// trainable_params, total_mult_adds, rows: [[class_name, depth, output_size]]}`.
+pub fn assert_summary_equals(case: &str, ours: &cnn_lab::Summary, theirs: &serde_json::Value) {
+    let int = |key: &str| theirs[key].as_i64().unwrap();
+    assert_eq!(ours.total_params(), int("total_params"), "{case}");
+    assert_eq!(ours.trainable_params(), int("trainable_params"), "{case}");
+    assert_eq!(ours.total_mult_adds(), int("total_mult_adds"), "{case}");
+    let rows: Vec<(String, usize, Vec<i64>)> = ours
+        .rows()
+        .iter()
+        .map(|r| (r.type_name.clone(), r.depth, r.output_shape.clone()))
+        .collect();
+    let their_rows: Vec<(String, usize, Vec<i64>)> = theirs["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let shape = r[2].as_array().unwrap();
+            (
+                r[0].as_str().unwrap().to_string(),
+                r[1].as_u64().unwrap() as usize,
+                shape.iter().map(|d| d.as_i64().unwrap()).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, their_rows, "{case}: rows (type, depth, output shape)");
+    assert_same_lines(case, &ours.to_string(), theirs["text"].as_str().unwrap());
+}

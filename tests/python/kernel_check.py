@@ -7,6 +7,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py live
     python kernel_check.py abort
     python kernel_check.py disk
+    python kernel_check.py complete
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -441,6 +442,88 @@ def cmd_disk(args):
             fail(f"a previous kernel's cell libraries are still in {slot2}: {[p.name for p in left]}")
 
 
+# Tab (complete_request) in a cell after `:dep cnn_lab`: (cell text up to the
+# cursor, the completion that must be offered). The cell defines `model` and
+# `v` first, as a notebook would have.
+COMPLETIONS = [
+    ("Conv2d::ne", "new"),
+    ("model.para", "parameters"),
+    ("FitOptions::default().save_mo", "save_model_path"),
+    ("v.le", "len"),
+]
+COMPLETION_SETUP = "let model = Linear::new(4, 2);\nlet v = vec![1, 2, 3];"
+# Shift+Tab (inspect_request) with the cursor at the end of an item: the
+# item, and the file whose rustdoc for it must be shown.
+INSPECTIONS = [
+    ("Conv2d", "crate/src/nn/layers/conv.rs", r"pub struct Conv2d\b"),
+    ("fit", "crate/src/train/fit.rs", r"pub fn fit<"),
+    ("load_mnist_dataset", "crate/src/data/mnist.rs", r"pub fn load_mnist_dataset\("),
+]
+# Tab should answer within ~2 s (0.14-1.0 s measured on a quiet machine);
+# each time is printed. The check fails only past this bound, which
+# no load on two cores explains: completion hanging on a rebuild, say.
+COMPLETION_BOUND_S = 10.0
+
+
+def rustdoc_first_line(path, item):
+    """The first line of the `///` comment right above `item` in `path`."""
+    lines = (ROOT / path).read_text().splitlines()
+    for i, line in enumerate(lines):
+        if re.match(item, line):
+            j = i
+            while j > 0 and lines[j - 1].lstrip().startswith(("///", "#[")):
+                j -= 1
+            docs = [l.strip()[3:].strip() for l in lines[j:i] if l.strip().startswith("///")]
+            if docs and docs[0]:
+                return docs[0]
+    fail(f"no rustdoc found above {item!r} in {path}")
+
+
+def shell_request(k, send):
+    """Sends one shell request; returns (seconds, reply content)."""
+    started = time.monotonic()
+    msg_id = send()
+    while True:
+        reply = k.kc.get_shell_msg(timeout=120)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            return time.monotonic() - started, reply["content"]
+
+
+def cmd_complete(args):
+    """Tab completes cnn_lab's and std's names; Shift+Tab shows rustdoc."""
+    slow = []
+    with Kernel() as k:
+        k.load_cnn_lab()
+        reply, own, _, _ = k.execute(COMPLETION_SETUP)
+        if reply["status"] != "ok":
+            fail(f"the cell defining model and v failed: {outputs_text(own)}")
+        for code, want in COMPLETIONS:
+            secs, content = shell_request(k, lambda: k.kc.complete(code, len(code)))
+            matches = content.get("matches", [])
+            typed = code[content.get("cursor_start", 0):content.get("cursor_end", 0)]
+            print(f"complete: {code!r} -> {len(matches)} matches in {secs:.2f} s, "
+                  f"replacing {typed!r}; e.g. {matches[:5]}")
+            if content.get("status") != "ok" or not any(m.startswith(want) for m in matches):
+                fail(f"Tab after {code!r} does not offer {want!r}: {content}")
+            if not want.startswith(typed) or not code.endswith(typed):
+                fail(f"Tab after {code!r} would replace {typed!r}, not the word being typed")
+            if secs > COMPLETION_BOUND_S:
+                slow.append(f"{code!r} {secs:.2f} s")
+        for item, path, pattern in INSPECTIONS:
+            doc = rustdoc_first_line(path, pattern)
+            secs, content = shell_request(k, lambda: k.kc.inspect(item, len(item), detail_level=0))
+            text = content.get("data", {}).get("text/plain", "")
+            print(f"inspect: {item!r} -> found={content.get('found')} in {secs:.2f} s: "
+                  f"{text.strip().splitlines()[:2]}")
+            # The kernel renders the Markdown: compare the words, without
+            # its backticks and emphasis, and without line breaks.
+            words = " ".join(re.sub(r"[`*]|\[|\]\([^)]*\)", "", doc).split())[:60]
+            if not content.get("found") or words not in " ".join(text.split()):
+                fail(f"Shift+Tab on {item!r} does not show its rustdoc ({words!r}): {content}")
+    if slow:
+        fail(f"completions slower than {COMPLETION_BOUND_S} s: {', '.join(slow)}")
+
+
 def main():
     # The checks are of what a learner sees by default: no backtraces.
     os.environ.pop("RUST_BACKTRACE", None)
@@ -464,6 +547,8 @@ def main():
     p.set_defaults(func=cmd_nbclient)
     p = sub.add_parser("disk")
     p.set_defaults(func=cmd_disk)
+    p = sub.add_parser("complete")
+    p.set_defaults(func=cmd_complete)
     args = parser.parse_args()
     args.func(args)
 

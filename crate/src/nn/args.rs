@@ -30,12 +30,6 @@ impl Size2 {
         let (h, w) = self.pair();
         [h, w]
     }
-
-    /// The form PyTorch's `_pair` stores in conv layers: always a pair.
-    pub(crate) fn as_pair(self) -> Size2 {
-        let (h, w) = self.pair();
-        Size2::Pair(h, w)
-    }
 }
 
 impl fmt::Display for Size2 {
@@ -175,6 +169,50 @@ impl IntoPadding for (i64, i64) {
 impl IntoPadding for (i32, i32) {
     fn into_padding(self) -> Result<Padding> {
         Ok(Padding::Explicit(self.into()))
+    }
+}
+
+/// A shape as PyTorch accepts one: an int or a list of ints
+/// (`LayerNorm`'s `normalized_shape`, `Unflatten`'s `unflattened_size`).
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(8.into_shape(), [8]);
+/// assert_eq!([4, 5].into_shape(), [4, 5]);
+/// ```
+pub trait IntoShape {
+    /// The sizes.
+    fn into_shape(self) -> Vec<i64>;
+}
+
+impl IntoShape for i64 {
+    fn into_shape(self) -> Vec<i64> {
+        vec![self]
+    }
+}
+impl IntoShape for i32 {
+    fn into_shape(self) -> Vec<i64> {
+        vec![self.into()]
+    }
+}
+impl IntoShape for &[i64] {
+    fn into_shape(self) -> Vec<i64> {
+        self.to_vec()
+    }
+}
+impl IntoShape for Vec<i64> {
+    fn into_shape(self) -> Vec<i64> {
+        self
+    }
+}
+impl<const N: usize> IntoShape for [i64; N] {
+    fn into_shape(self) -> Vec<i64> {
+        self.to_vec()
+    }
+}
+impl<const N: usize> IntoShape for [i32; N] {
+    fn into_shape(self) -> Vec<i64> {
+        self.iter().map(|&v| v.into()).collect()
     }
 }
 

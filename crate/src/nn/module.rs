@@ -78,7 +78,22 @@ pub struct NamedTensor {
 /// A field that is neither a module nor a plain value (a `Tensor` without a
 /// mark, say) is a compile error asking for `#[module(param)]`,
 /// `#[module(buffer)]` or `#[module(skip)]`: nothing is left out of
-/// training by accident. `#[module(name = "MyNet")]` on the struct sets the
+/// training by accident:
+///
+/// ```compile_fail
+/// use cnn_lab::*;
+/// #[derive(Module)]
+/// struct Net {
+///     weight: Tensor, // error: mark it #[module(param)], #[module(buffer)] or #[module(skip)]
+/// }
+/// impl Net {
+///     fn forward(&self, x: &Tensor, _train: bool) -> Tensor {
+///         x * &self.weight
+///     }
+/// }
+/// ```
+///
+/// `#[module(name = "MyNet")]` on the struct sets the
 /// class name shown in the printout. Writing `impl Module` by hand, with
 /// `forward_t` and `children`, works as well.
 pub trait Module {

@@ -1,40 +1,104 @@
-//! `nn.ReLU`.
+//! The activations without options (`torch/nn/modules/activation.py`):
+//! `nn.ReLU`, `nn.Sigmoid`, `nn.Tanh`, `nn.SiLU`, `nn.ReLU6`,
+//! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`.
 
-use tch::Tensor;
+simple_layer!(
+    /// `nn.ReLU()`: `max(x, 0)` elementwise.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(ReLU::new().to_string(), "ReLU()");
+    /// ```
+    ReLU,
+    |xs| xs.relu()
+);
 
-use crate::nn::hooks::{record_forward, ForwardHooks};
-use crate::nn::module::Module;
+simple_layer!(
+    /// `nn.Sigmoid()`: `1 / (1 + exp(-x))`, e.g. the output of a binary classifier.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Sigmoid::new().to_string(), "Sigmoid()");
+    /// let y = Sigmoid::new().forward_t(&Tensor::from_slice(&[0.0f32]), false);
+    /// assert_eq!(y.double_value(&[0]), 0.5);
+    /// ```
+    Sigmoid,
+    |xs| xs.sigmoid()
+);
 
-/// `nn.ReLU()`: `max(x, 0)` elementwise.
-///
-/// ```
-/// use cnn_lab::*;
-/// assert_eq!(ReLU::new().to_string(), "ReLU()");
-/// ```
-#[derive(Default)]
-pub struct ReLU {
-    // Also keeps the type from being zero-sized: `summary` tells layers
-    // apart by address, and every boxed zero-sized value shares one.
-    hooks: ForwardHooks,
-}
+simple_layer!(
+    /// `nn.Tanh()`: the hyperbolic tangent (LeNet-5's activation).
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Tanh::new().to_string(), "Tanh()");
+    /// ```
+    Tanh,
+    |xs| xs.tanh()
+);
 
-impl ReLU {
-    /// The activation.
-    pub fn new() -> ReLU {
-        ReLU::default()
-    }
-}
+simple_layer!(
+    /// `nn.SiLU()`: `x * sigmoid(x)` (Swish).
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(SiLU::new().to_string(), "SiLU()");
+    /// ```
+    SiLU,
+    |xs| xs.silu()
+);
 
-impl Module for ReLU {
-    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        record_forward(self, || xs.relu())
-    }
+simple_layer!(
+    /// `nn.ReLU6()`: `min(max(x, 0), 6)` (MobileNet).
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(ReLU6::new().to_string(), "ReLU6()");
+    /// ```
+    ReLU6,
+    |xs| xs.relu6()
+);
 
-    fn type_name(&self) -> String {
-        "ReLU".into()
-    }
+simple_layer!(
+    /// `nn.Hardswish()`: `x * relu6(x + 3) / 6` (MobileNetV3).
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Hardswish::new().to_string(), "Hardswish()");
+    /// ```
+    Hardswish,
+    |xs| xs.hardswish()
+);
 
-    fn forward_hooks(&self) -> Option<&ForwardHooks> {
-        Some(&self.hooks)
-    }
-}
+simple_layer!(
+    /// `nn.Hardsigmoid()`: `relu6(x + 3) / 6`.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Hardsigmoid::new().to_string(), "Hardsigmoid()");
+    /// ```
+    Hardsigmoid,
+    |xs| xs.hardsigmoid()
+);
+
+simple_layer!(
+    /// `nn.Mish()`: `x * tanh(softplus(x))`.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Mish::new().to_string(), "Mish()");
+    /// ```
+    Mish,
+    |xs| xs.mish()
+);
+
+simple_layer!(
+    /// `nn.Softsign()`: `x / (1 + |x|)`.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Softsign::new().to_string(), "Softsign()");
+    /// ```
+    Softsign,
+    |xs| xs / (xs.abs() + 1.0)
+);

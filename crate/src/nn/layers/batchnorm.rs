@@ -1,4 +1,5 @@
-//! `nn.BatchNorm2d`.
+//! `nn.BatchNorm1d` and `nn.BatchNorm2d`: one type, [`BatchNormNd`], for
+//! the number of spatial dimensions.
 
 use tch::{Device, Kind, Tensor};
 
@@ -8,8 +9,25 @@ use crate::nn::module::{header_line, Module, NamedTensor};
 use crate::pyfmt::{py_bool, py_float};
 
 /// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,
-/// track_running_stats=True)`. Parameters `weight` (ones) and `bias`
-/// (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
+/// track_running_stats=True, *, bias=True)` over inputs `[N, C, H, W]`.
+pub type BatchNorm2d = BatchNormNd<2>;
+
+/// `nn.BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True,
+/// track_running_stats=True, *, bias=True)` over inputs `[N, C]` or
+/// `[N, C, L]` (e.g. after a `Linear`).
+///
+/// ```
+/// use cnn_lab::*;
+/// let bn = BatchNorm1d::new(256);
+/// assert_eq!(bn.to_string(), "BatchNorm1d(256, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)");
+/// let x = Tensor::randn([8, 256], (Kind::Float, Device::Cpu));
+/// assert_eq!(bn.forward_t(&x, true).size(), [8, 256]);
+/// ```
+pub type BatchNorm1d = BatchNormNd<1>;
+
+/// Batch normalisation over the channels of inputs with `DIMS` spatial
+/// dimensions: [`BatchNorm1d`] and [`BatchNorm2d`]. Parameters `weight`
+/// (ones) and `bias` (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
 /// `num_batches_tracked` (an int64 scalar). In training mode it normalises
 /// with the batch statistics and updates the running ones
 /// (`running = (1 - momentum) * running + momentum * batch`, unbiased
@@ -18,12 +36,14 @@ use crate::pyfmt::{py_bool, py_float};
 /// ```
 /// use cnn_lab::*;
 /// let bn = BatchNorm2d::new(32);
-/// assert_eq!(bn.to_string(), "BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
+/// assert_eq!(bn.to_string(), "BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)");
+/// assert_eq!(BatchNorm2d::new(8).bias(false).state_dict()[1].0, "running_mean");
 /// ```
-pub struct BatchNorm2d {
+pub struct BatchNormNd<const DIMS: usize> {
     num_features: i64,
     eps: f64,
     momentum: f64,
+    use_bias: bool,
     weight: Option<Tensor>,
     bias: Option<Tensor>,
     running_mean: Option<Tensor>,
@@ -32,13 +52,14 @@ pub struct BatchNorm2d {
     hooks: ForwardHooks,
 }
 
-impl BatchNorm2d {
+impl<const DIMS: usize> BatchNormNd<DIMS> {
     /// Batch normalisation over `num_features` channels with PyTorch's defaults.
-    pub fn new(num_features: i64) -> BatchNorm2d {
-        BatchNorm2d {
+    pub fn new(num_features: i64) -> Self {
+        BatchNormNd {
             num_features,
             eps: 1e-5,
             momentum: 0.1,
+            use_bias: true,
             weight: None,
             bias: None,
             running_mean: None,
@@ -66,8 +87,16 @@ impl BatchNorm2d {
     pub fn affine(mut self, affine: bool) -> Self {
         let n = [self.num_features.max(0)];
         self.weight = affine.then(|| filled_param(&n, 1.0));
-        self.bias = affine.then(|| filled_param(&n, 0.0));
+        self.bias = (affine && self.use_bias).then(|| filled_param(&n, 0.0));
         self
+    }
+
+    /// `bias` (keyword-only, default `true`): with `affine`, a learnable
+    /// `bias`; `false` keeps only the `weight`.
+    pub fn bias(mut self, bias: bool) -> Self {
+        self.use_bias = bias;
+        let affine = self.weight.is_some();
+        self.affine(affine)
     }
 
     /// `track_running_stats`: keep running statistics for eval mode (default `true`).
@@ -98,14 +127,19 @@ impl BatchNorm2d {
     }
 }
 
-impl Module for BatchNorm2d {
+impl<const DIMS: usize> Module for BatchNormNd<DIMS> {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
             let dim = xs.dim();
+            let (ok, expected) = if DIMS == 1 {
+                (dim == 2 || dim == 3, "2D or 3D")
+            } else {
+                (dim == DIMS + 2, "4D")
+            };
             assert!(
-                dim == 4,
-                "{}: expected 4D input (got {dim}D input)",
+                ok,
+                "{}: expected {expected} input (got {dim}D input)",
                 header_line(self)
             );
             if train {
@@ -130,7 +164,7 @@ impl Module for BatchNorm2d {
     }
 
     fn type_name(&self) -> String {
-        "BatchNorm2d".into()
+        format!("BatchNorm{DIMS}d")
     }
 
     fn forward_hooks(&self) -> Option<&ForwardHooks> {
@@ -139,11 +173,12 @@ impl Module for BatchNorm2d {
 
     fn extra_repr(&self) -> String {
         format!(
-            "{}, eps={}, momentum={}, affine={}, track_running_stats={}",
+            "{}, eps={}, momentum={}, affine={}, bias={}, track_running_stats={}",
             self.num_features,
             py_float(self.eps),
             py_float(self.momentum),
             py_bool(self.weight.is_some()),
+            py_bool(self.bias.is_some()),
             py_bool(self.running_mean.is_some())
         )
     }
@@ -173,3 +208,5 @@ impl Module for BatchNorm2d {
             .then(|| format!("eps must be positive, got {}", py_float(self.eps)))
     }
 }
+
+layer_traits!(BatchNorm1d, BatchNorm2d);

@@ -1,5 +1,7 @@
 //! `nn.Sequential`.
 
+use std::ops::Index;
+
 use tch::Tensor;
 
 use crate::nn::hooks::{record_forward, ForwardHooks};
@@ -56,9 +58,54 @@ impl Sequential {
         self.layers.is_empty()
     }
 
-    /// The `i`-th layer (`model[i]` in PyTorch).
+    /// The `i`-th layer, or `None` past the end (`model[i]` without the
+    /// panic; `model[i]` itself is [`Index`]).
     pub fn get(&self, i: usize) -> Option<&dyn Module> {
         self.layers.get(i).map(|(_, m)| m.as_ref() as &dyn Module)
+    }
+}
+
+/// `model.b1[0]`, as in PyTorch: the `i`-th layer. Past the end it panics
+/// (PyTorch's `IndexError`); [`Sequential::get`] returns an `Option`.
+///
+/// ```
+/// use cnn_lab::*;
+/// let b1 = Sequential::new().add(Conv2d::new(1, 32, 3)).add(ReLU::new());
+/// assert_eq!(b1[0].repr().to_string(), "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))");
+/// assert_eq!(b1[1].type_name(), "ReLU");
+/// assert_eq!(b1[0].named_parameters()[0].1.size(), [32, 1, 3, 3]);
+/// ```
+impl Index<usize> for Sequential {
+    type Output = dyn Module;
+
+    fn index(&self, i: usize) -> &(dyn Module + 'static) {
+        match self.layers.get(i) {
+            Some((_, m)) => m.as_ref(),
+            None => panic!(
+                "Sequential index {i} is out of range (it has {} layers)",
+                self.layers.len()
+            ),
+        }
+    }
+}
+
+/// `nn.Sequential(*layers)` from boxed layers, e.g. a list built in a loop.
+///
+/// ```
+/// use cnn_lab::*;
+/// let layers: Vec<Box<dyn Module + Send>> = vec![Box::new(Linear::new(4, 8)), Box::new(ReLU::new())];
+/// let seq: Sequential = layers.into_iter().collect();
+/// assert_eq!(seq.len(), 2);
+/// assert_eq!(seq.state_dict()[0].0, "0.weight");
+/// ```
+impl FromIterator<Box<dyn Module + Send>> for Sequential {
+    fn from_iter<I: IntoIterator<Item = Box<dyn Module + Send>>>(layers: I) -> Self {
+        let mut seq = Sequential::new();
+        for layer in layers {
+            let name = seq.layers.len().to_string();
+            seq.layers.push((name, layer));
+        }
+        seq
     }
 }
 
@@ -88,3 +135,5 @@ impl Module for Sequential {
             .collect()
     }
 }
+
+layer_traits!(Sequential);

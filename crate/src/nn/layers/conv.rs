@@ -1,18 +1,24 @@
-//! `nn.Conv2d`.
+//! `nn.Conv2d`, `nn.Conv1d` and `nn.ConvTranspose2d` (what they share is
+//! `conv_core.rs`, PyTorch's `_ConvNd`).
 
-use tch::{Device, Kind, Tensor};
-
-use super::{assert_valid, param, uniform_param};
+use super::conv_core::{ConvCore, PadSpec};
 use crate::error::{Error, Result};
-use crate::nn::args::{conv_output_size, conv_problem, IntoPadding, Padding, Size2};
-use crate::nn::hooks::{record_forward, ForwardHooks};
-use crate::nn::module::{header_line, Module, NamedTensor};
-use crate::nn::speedups::channels_last;
+use crate::nn::args::{conv_output_size, IntoPadding, Padding, Size2};
+use crate::nn::module::{header_line, Module};
+
+fn pair(s: Size2) -> Vec<i64> {
+    s.list().to_vec()
+}
+
+fn single(v: i64) -> Vec<i64> {
+    vec![v]
+}
 
 /// `nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0,
-/// dilation=1, groups=1, bias=True)`. Parameters `weight`
-/// `[out, in/groups, kh, kw]` and `bias` `[out]`, both `U(±1/sqrt(fan_in))`
-/// with `fan_in = in/groups*kh*kw` (PyTorch's default init).
+/// dilation=1, groups=1, bias=True, padding_mode='zeros')`. Parameters
+/// `weight` `[out, in/groups, kh, kw]` and `bias` `[out]`, both
+/// `U(±1/sqrt(fan_in))` with `fan_in = in/groups*kh*kw` (PyTorch's default
+/// init).
 ///
 /// In eval mode on the CPU it computes channels-last (oneDNN's faster
 /// layout; the layers after it then run their channels-last kernels too):
@@ -28,96 +34,43 @@ use crate::nn::speedups::channels_last;
 /// let x = Tensor::zeros([8, 1, 28, 28], (Kind::Float, Device::Cpu));
 /// assert_eq!(conv.forward_t(&x, false).size(), [8, 32, 28, 28]);
 /// assert_eq!(conv.output_size((28, 28))?, (28, 28));
+/// // A depthwise convolution with reflected borders:
+/// let dw = Conv2d::new(16, 16, 3).padding(1).groups(16).bias(false).padding_mode("reflect");
+/// assert_eq!(
+///     dw.to_string(),
+///     "Conv2d(16, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), groups=16, bias=False, padding_mode=reflect)"
+/// );
+/// assert!(Conv2d::new(3, 6, 3).groups(2).validate().is_err());
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 pub struct Conv2d {
-    in_channels: i64,
-    out_channels: i64,
-    kernel_size: Size2,
-    stride: Size2,
-    padding: Padding,
-    dilation: Size2,
-    groups: i64,
-    weight: Tensor,
-    bias: Option<Tensor>,
-    bad_padding: Option<String>,
-    hooks: ForwardHooks,
+    core: ConvCore,
 }
 
 impl Conv2d {
     /// A convolution with PyTorch's defaults (stride 1, no padding, bias).
     /// `kernel_size` is an int or an `(h, w)` tuple.
     pub fn new(in_channels: i64, out_channels: i64, kernel_size: impl Into<Size2>) -> Conv2d {
-        let mut conv = Conv2d {
-            in_channels,
-            out_channels,
-            kernel_size: kernel_size.into().as_pair(),
-            stride: Size2::Pair(1, 1),
-            padding: Padding::Explicit(Size2::Pair(0, 0)),
-            dilation: Size2::Pair(1, 1),
-            groups: 1,
-            weight: Tensor::zeros([0], (Kind::Float, Device::Cpu)),
-            bias: None,
-            bad_padding: None,
-            hooks: ForwardHooks::default(),
-        };
-        conv.reset_parameters(true);
-        conv
+        let kernel = pair(kernel_size.into());
+        Conv2d {
+            core: ConvCore::new("Conv2d", false, in_channels, out_channels, kernel),
+        }
     }
 
-    /// `stride`: an int or an `(h, w)` tuple (default 1).
-    pub fn stride(mut self, stride: impl Into<Size2>) -> Self {
-        self.stride = stride.into().as_pair();
-        self
-    }
+    conv_options!(Size2, pair);
 
     /// `padding`: `"same"`, `"valid"`, an int or an `(h, w)` tuple (default 0).
     /// An unknown string is reported by `validate`/`summary`/`try_forward_t`.
     pub fn padding(mut self, padding: impl IntoPadding) -> Self {
-        match padding.into_padding() {
-            Ok(Padding::Explicit(p)) => {
-                self.padding = Padding::Explicit(p.as_pair());
-                self.bad_padding = None;
-            }
-            Ok(p) => {
-                self.padding = p;
-                self.bad_padding = None;
-            }
-            Err(e) => self.bad_padding = Some(e.to_string()),
-        }
+        self.core.set_padding(padding);
         self
     }
 
-    /// `dilation`: an int or an `(h, w)` tuple (default 1).
-    pub fn dilation(mut self, dilation: impl Into<Size2>) -> Self {
-        self.dilation = dilation.into().as_pair();
+    /// `padding_mode`: `"zeros"` (default), `"reflect"`, `"replicate"` or
+    /// `"circular"` — what the border is padded with.
+    pub fn padding_mode(mut self, padding_mode: &str) -> Self {
+        self.core.set_padding_mode(padding_mode);
         self
-    }
-
-    /// `groups` (default 1); re-initialises the parameters, whose shapes depend on it.
-    pub fn groups(mut self, groups: i64) -> Self {
-        self.groups = groups;
-        let with_bias = self.bias.is_some();
-        self.reset_parameters(with_bias);
-        self
-    }
-
-    /// `bias` (default `true`).
-    pub fn bias(mut self, bias: bool) -> Self {
-        if bias != self.bias.is_some() {
-            self.reset_parameters(bias);
-        }
-        self
-    }
-
-    /// The weight, `[out_channels, in_channels/groups, kh, kw]`.
-    pub fn weight(&self) -> &Tensor {
-        &self.weight
-    }
-
-    /// The bias, `[out_channels]`, if any.
-    pub fn bias_tensor(&self) -> Option<&Tensor> {
-        self.bias.as_ref()
     }
 
     /// Output `(h, w)` for an input of `(h, w)` ([`conv_output_size`] with this layer's settings).
@@ -128,131 +81,125 @@ impl Conv2d {
                 header_line(self)
             )));
         }
+        let c = &self.core;
+        let two = |v: &[i64]| Size2::Pair(v[0], v[1]);
+        let padding = match &c.padding {
+            PadSpec::Same => Padding::Same,
+            PadSpec::Valid => Padding::Valid,
+            PadSpec::Explicit(p) => Padding::Explicit(two(p)),
+        };
         conv_output_size(
             input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
+            two(&c.kernel_size),
+            two(&c.stride),
+            padding,
+            two(&c.dilation),
         )
     }
+}
 
-    fn reset_parameters(&mut self, with_bias: bool) {
-        let (kh, kw) = self.kernel_size.pair();
-        let per_group = if self.groups > 0 {
-            self.in_channels / self.groups
-        } else {
-            0
-        };
-        let shape = [self.out_channels, per_group, kh, kw].map(|v| v.max(0));
-        let fan_in = shape[1] * shape[2] * shape[3];
-        self.weight = uniform_param(&shape, fan_in);
-        self.bias = with_bias.then(|| uniform_param(&[shape[0]], fan_in));
+conv_module!(Conv2d);
+
+/// `nn.Conv1d(in_channels, out_channels, kernel_size, stride=1, padding=0,
+/// dilation=1, groups=1, bias=True, padding_mode='zeros')` over inputs
+/// `[N, C, L]`. Parameters `weight` `[out, in/groups, k]` and `bias` `[out]`,
+/// `U(±1/sqrt(in/groups*k))`.
+///
+/// ```
+/// use cnn_lab::*;
+/// let conv = Conv1d::new(3, 8, 5).stride(2).padding(1);
+/// assert_eq!(conv.to_string(), "Conv1d(3, 8, kernel_size=(5,), stride=(2,), padding=(1,))");
+/// let x = Tensor::zeros([4, 3, 20], (Kind::Float, Device::Cpu));
+/// assert_eq!(conv.forward_t(&x, false).size(), [4, 8, 9]);
+/// ```
+pub struct Conv1d {
+    core: ConvCore,
+}
+
+impl Conv1d {
+    /// A 1-d convolution with PyTorch's defaults (stride 1, no padding, bias).
+    pub fn new(in_channels: i64, out_channels: i64, kernel_size: i64) -> Conv1d {
+        Conv1d {
+            core: ConvCore::new(
+                "Conv1d",
+                false,
+                in_channels,
+                out_channels,
+                vec![kernel_size],
+            ),
+        }
+    }
+
+    conv_options!(i64, single);
+
+    /// `padding`: `"same"`, `"valid"` or an int (default 0).
+    pub fn padding(mut self, padding: impl IntoPadding) -> Self {
+        self.core.set_padding(padding);
+        self
+    }
+
+    /// `padding_mode`: `"zeros"` (default), `"reflect"`, `"replicate"` or `"circular"`.
+    pub fn padding_mode(mut self, padding_mode: &str) -> Self {
+        self.core.set_padding_mode(padding_mode);
+        self
     }
 }
 
-impl Module for Conv2d {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        record_forward(self, || {
-            assert_valid(self);
-            let (stride, dilation) = (self.stride.list(), self.dilation.list());
-            let (xs, weight) = if channels_last::applies(xs, train) {
-                (
-                    channels_last::layout(xs),
-                    channels_last::layout(&self.weight),
-                )
-            } else {
-                (xs.shallow_clone(), self.weight.shallow_clone())
-            };
-            let (xs, weight) = (&xs, &weight);
-            match self.padding {
-                Padding::Same => xs.conv2d_padding(
-                    weight,
-                    self.bias.as_ref(),
-                    stride,
-                    "same",
-                    dilation,
-                    self.groups,
-                ),
-                Padding::Valid => xs.conv2d_padding(
-                    weight,
-                    self.bias.as_ref(),
-                    stride,
-                    "valid",
-                    dilation,
-                    self.groups,
-                ),
-                Padding::Explicit(p) => xs.conv2d(
-                    weight,
-                    self.bias.as_ref(),
-                    stride,
-                    p.list(),
-                    dilation,
-                    self.groups,
-                ),
-            }
-        })
+conv_module!(Conv1d);
+
+/// `nn.ConvTranspose2d(in_channels, out_channels, kernel_size, stride=1,
+/// padding=0, output_padding=0, groups=1, bias=True, dilation=1)`: the
+/// gradient of a convolution, upsampling by `stride` (decoders, U-Nets).
+/// Output size `(in - 1) * stride - 2 * padding + dilation * (kernel - 1) +
+/// output_padding + 1`. Parameters `weight` `[in, out/groups, kh, kw]` and
+/// `bias` `[out]`, `U(±1/sqrt(out/groups*kh*kw))` as PyTorch.
+///
+/// ```
+/// use cnn_lab::*;
+/// let up = ConvTranspose2d::new(16, 8, 3).stride(2).padding(1).output_padding(1);
+/// assert_eq!(
+///     up.to_string(),
+///     "ConvTranspose2d(16, 8, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))"
+/// );
+/// let x = Tensor::zeros([1, 16, 7, 7], (Kind::Float, Device::Cpu));
+/// assert_eq!(up.forward_t(&x, false).size(), [1, 8, 14, 14]);
+/// assert_eq!(up.weight().size(), [16, 8, 3, 3]);
+/// ```
+pub struct ConvTranspose2d {
+    core: ConvCore,
+}
+
+impl ConvTranspose2d {
+    /// A transposed convolution with PyTorch's defaults.
+    pub fn new(
+        in_channels: i64,
+        out_channels: i64,
+        kernel_size: impl Into<Size2>,
+    ) -> ConvTranspose2d {
+        let kernel = pair(kernel_size.into());
+        ConvTranspose2d {
+            core: ConvCore::new("ConvTranspose2d", true, in_channels, out_channels, kernel),
+        }
     }
 
-    fn type_name(&self) -> String {
-        "Conv2d".into()
+    conv_options!(Size2, pair);
+
+    /// `padding`: an int or an `(h, w)` tuple (default 0), taken off each border of the output.
+    pub fn padding(mut self, padding: impl Into<Size2>) -> Self {
+        self.core.padding = PadSpec::Explicit(pair(padding.into()));
+        self
     }
 
-    fn forward_hooks(&self) -> Option<&ForwardHooks> {
-        Some(&self.hooks)
-    }
-
-    fn extra_repr(&self) -> String {
-        let mut s = format!(
-            "{}, {}, kernel_size={}, stride={}",
-            self.in_channels, self.out_channels, self.kernel_size, self.stride
-        );
-        if self.padding != Padding::Explicit(Size2::Pair(0, 0)) {
-            s += &format!(", padding={}", self.padding);
-        }
-        if self.dilation != Size2::Pair(1, 1) {
-            s += &format!(", dilation={}", self.dilation);
-        }
-        if self.groups != 1 {
-            s += &format!(", groups={}", self.groups);
-        }
-        if self.bias.is_none() {
-            s += ", bias=False";
-        }
-        s
-    }
-
-    fn own_tensors(&self) -> Vec<NamedTensor> {
-        let mut out = vec![param("weight", &self.weight)];
-        out.extend(self.bias.iter().map(|b| param("bias", b)));
-        out
-    }
-
-    fn config_error(&self) -> Option<String> {
-        if let Some(bad) = &self.bad_padding {
-            return Some(bad.clone());
-        }
-        if self.in_channels <= 0 || self.out_channels <= 0 {
-            return Some(format!(
-                "in_channels and out_channels must be positive, got {} and {}",
-                self.in_channels, self.out_channels
-            ));
-        }
-        if self.groups <= 0 {
-            return Some(format!(
-                "groups must be a positive integer, got {}",
-                self.groups
-            ));
-        }
-        if self.in_channels % self.groups != 0 {
-            return Some("in_channels must be divisible by groups".into());
-        }
-        if self.out_channels % self.groups != 0 {
-            return Some("out_channels must be divisible by groups".into());
-        }
-        conv_problem(self.kernel_size, self.stride, self.padding, self.dilation)
+    /// `output_padding` (default 0): extra rows/columns on one side of the
+    /// output; smaller than `stride` or `dilation`.
+    pub fn output_padding(mut self, output_padding: impl Into<Size2>) -> Self {
+        self.core.output_padding = pair(output_padding.into());
+        self
     }
 }
+
+conv_module!(ConvTranspose2d);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,5 +213,11 @@ mod tests {
             .padding(1)
             .config_error()
             .is_none());
+    }
+
+    #[test]
+    fn conv1d_rejects_a_pair_of_paddings() {
+        let err = Conv1d::new(1, 2, 3).padding((1, 2)).config_error().unwrap();
+        assert!(err.contains("padding must be an int"), "{err}");
     }
 }

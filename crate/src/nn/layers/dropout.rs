@@ -1,5 +1,5 @@
 //! `nn.Dropout` (its training-mode mask is a speed-up: see
-//! [`speedups`](crate::nn::speedups)).
+//! [`speedups`](crate::nn::speedups)) and `nn.Dropout2d`.
 
 use tch::Tensor;
 
@@ -67,11 +67,91 @@ impl Module for Dropout {
     }
 
     fn config_error(&self) -> Option<String> {
-        (!(0.0..=1.0).contains(&self.p)).then(|| {
-            format!(
-                "dropout probability has to be between 0 and 1, but got {}",
-                py_float(self.p)
-            )
-        })
+        probability_problem(self.p)
     }
 }
+
+fn probability_problem(p: f64) -> Option<String> {
+    (!(0.0..=1.0).contains(&p)).then(|| {
+        format!(
+            "dropout probability has to be between 0 and 1, but got {}",
+            py_float(p)
+        )
+    })
+}
+
+/// `nn.Dropout2d(p=0.5)`: in training mode zeroes whole channels (each
+/// `[H, W]` plane of an `[N, C, H, W]` or `[C, H, W]` input) with
+/// probability `p` and scales the rest by `1/(1-p)`; the identity in eval
+/// mode.
+///
+/// ```
+/// use cnn_lab::*;
+/// let drop = Dropout2d::new(0.2);
+/// assert_eq!(drop.to_string(), "Dropout2d(p=0.2, inplace=False)");
+/// let x = Tensor::ones([2, 16, 4, 4], (Kind::Float, Device::Cpu));
+/// let y = drop.forward_t(&x, true);
+/// // Each channel is all zeros or all 1/(1-p).
+/// let per_channel = y.amax([2, 3], false) - y.amin([2, 3], false);
+/// assert_eq!(per_channel.abs().max().double_value(&[]), 0.0);
+/// ```
+pub struct Dropout2d {
+    p: f64,
+    hooks: ForwardHooks,
+}
+
+impl Dropout2d {
+    /// Channel dropout with probability `p` (PyTorch's default is 0.5: [`Dropout2d::default`]).
+    pub fn new(p: f64) -> Dropout2d {
+        Dropout2d {
+            p,
+            hooks: ForwardHooks::default(),
+        }
+    }
+
+    /// The drop probability.
+    pub fn p(&self) -> f64 {
+        self.p
+    }
+}
+
+impl Default for Dropout2d {
+    fn default() -> Self {
+        Dropout2d::new(0.5)
+    }
+}
+
+impl Module for Dropout2d {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        record_forward(self, || {
+            assert_valid(self);
+            if !train {
+                return xs.shallow_clone();
+            }
+            // As F.dropout2d: a 3-D input is one sample `[C, H, W]`.
+            if xs.dim() == 3 {
+                xs.unsqueeze(0).feature_dropout(self.p, true).squeeze_dim(0)
+            } else {
+                xs.feature_dropout(self.p, true)
+            }
+        })
+    }
+
+    fn type_name(&self) -> String {
+        "Dropout2d".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!("p={}, inplace=False", py_float(self.p))
+    }
+
+    fn config_error(&self) -> Option<String> {
+        probability_problem(self.p)
+    }
+}
+
+layer_traits!(Dropout, Dropout2d);

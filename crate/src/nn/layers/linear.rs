@@ -1,4 +1,4 @@
-//! `nn.Linear`.
+//! `nn.Linear` and `nn.Identity`.
 
 use tch::Tensor;
 
@@ -88,3 +88,19 @@ impl Module for Linear {
         })
     }
 }
+
+layer_traits!(Linear);
+
+simple_layer!(
+    /// `nn.Identity()`: returns its input (a placeholder, e.g. for a head
+    /// removed from a model).
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Identity::new().to_string(), "Identity()");
+    /// let x = Tensor::ones([2, 3], (Kind::Float, Device::Cpu));
+    /// assert_eq!(Identity::new().forward_t(&x, true).size(), [2, 3]);
+    /// ```
+    Identity,
+    |xs| xs.shallow_clone()
+);

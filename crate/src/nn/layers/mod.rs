@@ -17,28 +17,9 @@
 //!
 //! A new layer: a struct with a `hooks: ForwardHooks` field, an
 //! `impl Module` whose `forward_t` runs its body through
-//! [`record_forward`](super::record_forward), and a line in
-//! `layer_traits!` below for its printout and tch's `ModuleT`.
-
-mod activation;
-mod batchnorm;
-mod container;
-mod conv;
-mod dropout;
-mod flatten;
-mod linear;
-mod pooling;
-
-pub use activation::ReLU;
-pub use batchnorm::BatchNorm2d;
-pub use container::Sequential;
-pub use conv::Conv2d;
-pub use dropout::Dropout;
-pub use flatten::Flatten;
-pub use linear::Linear;
-pub use pooling::MaxPool2d;
-
-use std::fmt;
+//! [`record_forward`](super::record_forward), and `layer_traits!(Type);`
+//! below it in its own file (printout, evcxr display and tch's `ModuleT`).
+//! The table of every layer with its PyTorch signature is `docs/layers.md`.
 
 use tch::{Device, Kind, Tensor};
 
@@ -46,6 +27,109 @@ use tch::{Device, Kind, Tensor};
 use super::hooks::ForwardHooks;
 use super::module::{header_line, repr_text, Module, NamedTensor};
 use crate::display::show_pre;
+
+/// `Display`/`Debug` as PyTorch's printout, `evcxr_display`, and tch's
+/// `ModuleT` (so `xs.apply_t(&layer, train)` works) for a layer type.
+/// Defined before the layer modules so each file registers its own types.
+macro_rules! layer_traits {
+    ($($ty:ty),*) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&$crate::nn::layers::repr_of(self))
+            }
+        }
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&$crate::nn::layers::repr_of(self))
+            }
+        }
+        impl tch::nn::ModuleT for $ty {
+            fn forward_t(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
+                $crate::nn::Module::forward_t(self, xs, train)
+            }
+        }
+        impl $ty {
+            /// Called by evcxr for the last expression of a cell: the
+            /// printout, monospaced.
+            pub fn evcxr_display(&self) {
+                $crate::nn::layers::show_repr(self);
+            }
+        }
+    )*};
+}
+
+/// A layer without options or tensors, `nn.Name()`: the struct (whose
+/// hooks slot also keeps it from being zero-sized — `summary` tells layers
+/// apart by address, and every boxed zero-sized value shares one), `new`,
+/// `Default`, its `impl Module` and [`layer_traits!`].
+macro_rules! simple_layer {
+    ($(#[$doc:meta])* $name:ident, |$xs:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Default)]
+        pub struct $name {
+            hooks: $crate::nn::ForwardHooks,
+        }
+
+        impl $name {
+            #[doc = concat!("`nn.", stringify!($name), "()`.")]
+            pub fn new() -> $name {
+                $name::default()
+            }
+        }
+
+        impl $crate::nn::Module for $name {
+            fn forward_t(&self, $xs: &tch::Tensor, _train: bool) -> tch::Tensor {
+                $crate::nn::record_forward(self, || $body)
+            }
+
+            fn type_name(&self) -> String {
+                stringify!($name).into()
+            }
+
+            fn forward_hooks(&self) -> Option<&$crate::nn::ForwardHooks> {
+                Some(&self.hooks)
+            }
+        }
+
+        layer_traits!($name);
+    };
+}
+
+mod activation;
+mod activation_args;
+mod batchnorm;
+mod container;
+#[macro_use]
+mod conv_core;
+mod conv;
+mod dropout;
+mod flatten;
+mod linear;
+mod normalization;
+mod padding;
+mod pooling;
+mod pooling1d;
+mod pooling_adaptive;
+mod softmax;
+mod upsampling;
+
+pub use activation::{Hardsigmoid, Hardswish, Mish, ReLU, ReLU6, SiLU, Sigmoid, Softsign, Tanh};
+pub use activation_args::{LeakyReLU, PReLU, Softplus, ELU, GELU};
+pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormNd};
+pub use container::Sequential;
+pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
+pub use dropout::{Dropout, Dropout2d};
+pub use flatten::{Flatten, Unflatten};
+pub use linear::{Identity, Linear};
+pub use normalization::{GroupNorm, LayerNorm};
+pub use padding::ZeroPad2d;
+pub use pooling::{AvgPool2d, MaxPool2d};
+pub use pooling1d::{AvgPool1d, MaxPool1d};
+pub use pooling_adaptive::{AdaptiveAvgPool2d, AdaptiveMaxPool2d};
+pub use softmax::{LogSoftmax, Softmax};
+pub use upsampling::{Scale2, Upsample};
+
+pub use super::args::IntoShape;
 
 /// `U(-bound, bound)` with PyTorch's bound `1/sqrt(fan_in)` — what
 /// `kaiming_uniform_(a=sqrt(5))` works out to for weights, and what PyTorch
@@ -88,42 +172,10 @@ pub(crate) fn assert_valid(module: &dyn Module) {
     }
 }
 
-/// `Display`/`Debug` as PyTorch's printout, `evcxr_display`, and tch's
-/// `ModuleT` (so `xs.apply_t(&layer, train)` works) for a layer type.
-macro_rules! layer_traits {
-    ($($ty:ty),*) => {$(
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&repr_text(self))
-            }
-        }
-        impl fmt::Debug for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&repr_text(self))
-            }
-        }
-        impl tch::nn::ModuleT for $ty {
-            fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-                Module::forward_t(self, xs, train)
-            }
-        }
-        impl $ty {
-            /// Called by evcxr for the last expression of a cell: the
-            /// printout, monospaced.
-            pub fn evcxr_display(&self) {
-                show_pre(&repr_text(self));
-            }
-        }
-    )*};
+pub(crate) fn repr_of(module: &dyn Module) -> String {
+    repr_text(module)
 }
 
-layer_traits!(
-    Conv2d,
-    BatchNorm2d,
-    ReLU,
-    Dropout,
-    MaxPool2d,
-    Flatten,
-    Linear,
-    Sequential
-);
+pub(crate) fn show_repr(module: &dyn Module) {
+    show_pre(&repr_text(module));
+}

@@ -1,0 +1,173 @@
+"""What a learner waits for in the kernel, through jupyter_client as Jupyter
+starts it: a new kernel's `:dep cnn_lab` + `use cnn_lab::*;` (set-up done,
+so its build slot is warm) and a trivial cell (`1 + 1`); with --cold also the
+`:dep` in an empty build slot (minutes); then where a trivial cell's time
+goes: the processes the kernel starts for it (cargo, rustc, the linker),
+timed with strace.
+
+    scripts/bench_kernel.sh [--repeat N] [--trivial N] [--cold]
+                            [--linkers mold,system] [--no-breakdown]
+
+Run by scripts/bench_kernel.sh (after set-up). Prints one table; the figures
+move with the machine's load, so compare rows from one run.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from notebooks import DEP_LINE, ROOT, Kernel  # noqa: E402
+
+TRIVIAL = "1 + 1"
+
+
+def one_kernel(trivial, on_started=None):
+    """A new kernel: seconds for `:dep` + `use`, and for each trivial cell."""
+    k = Kernel(ROOT / "notebooks")
+    try:
+        dep, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+        if err:
+            raise SystemExit(f"`:dep` failed: {err}")
+        if on_started:
+            on_started(k)
+        cells = []
+        for _ in range(trivial):
+            secs, text, err = k.run(TRIVIAL)
+            if err or "2" not in text:
+                raise SystemExit(f"`{TRIVIAL}` gave {text!r} {err or ''}")
+            cells.append(secs)
+    finally:
+        k.close()
+    return dep, cells
+
+
+def processes(trace):
+    """(name, start, end, argv) of each process strace saw start."""
+    started, ended = {}, {}
+    for line in Path(trace).read_text(errors="replace").splitlines():
+        parts = line.split(None, 2)
+        if len(parts) < 3:
+            continue
+        pid, stamp, rest = parts
+        try:
+            t = float(stamp)
+        except ValueError:
+            continue
+        if rest.startswith("execve(") and rest.rstrip().endswith("= 0"):
+            path = rest[len('execve("') : rest.index('"', len('execve("'))]
+            started[pid] = (os.path.basename(path), t, rest)
+        elif rest.startswith(("exit_group(", "+++ exited", "+++ killed")):
+            ended.setdefault(pid, t)
+    return [(n, s, ended.get(pid, s), argv) for pid, (n, s, argv) in started.items()]
+
+
+def breakdown(trivial):
+    """Where trivial cells' time goes: the kernel's processes under strace."""
+    if not shutil.which("strace"):
+        print("(no strace: no breakdown)")
+        return None
+    trace = tempfile.NamedTemporaryFile(prefix="cnn_lab-strace-", suffix=".txt", delete=False).name
+    tracer = {}
+    windows = []
+
+    def attach(k):
+        pid = k.km.provisioner.pid
+        tracer["p"] = subprocess.Popen(
+            ["strace", "-f", "-qq", "--seccomp-bpf", "-ttt", "-e", "trace=execve,exit_group",
+             "-o", trace, "-p", str(pid)],
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)  # strace attached to every thread
+        for _ in range(trivial):
+            start = time.time()
+            k.run(TRIVIAL)
+            windows.append((start, time.time()))
+
+    try:
+        one_kernel(0, on_started=attach)
+    finally:
+        if "p" in tracer:
+            tracer["p"].terminate()
+            tracer["p"].wait()
+    procs = processes(trace)
+    os.unlink(trace)
+    rows = {"cell, through Jupyter (strace attached)": [], "cargo builds (in the kernel's slot)": [],
+            "compiles of the cell's crate (rustc runs)": [], "rustc, the cell's crate": [],
+            "of which the link (cc + ld/mold)": []}
+    for start, end in windows:
+        inside = [p for p in procs if start <= p[1] <= end]
+        cargo = [p for p in inside if p[0] == "cargo"]
+        rustc = [p for p in inside if p[0] == "rustc" and '"ctx"' in p[3]]
+        link = [p for p in inside if p[0] == "cc"]
+        rows["cell, through Jupyter (strace attached)"].append(end - start)
+        rows["compiles of the cell's crate (rustc runs)"].append(len(rustc))
+        if cargo:
+            rows["cargo builds (in the kernel's slot)"].append(sum(p[2] - p[1] for p in cargo))
+        if rustc:
+            rows["rustc, the cell's crate"].append(sum(p[2] - p[1] for p in rustc))
+        if link:
+            rows["of which the link (cc + ld/mold)"].append(sum(p[2] - p[1] for p in link))
+    return rows
+
+
+def table(title, results):
+    print(f"\n{title}")
+    print(f"{'measure':52} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>3}")
+    for name, xs in results.items():
+        if xs:
+            print(f"{name:52} {statistics.median(xs):9.3f} {min(xs):7.3f} {max(xs):7.3f} {len(xs):3}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=3, help="new kernels per linker")
+    p.add_argument("--trivial", type=int, default=5, help="trivial cells per kernel")
+    p.add_argument("--cold", action="store_true", help="also time a cold slot (minutes)")
+    p.add_argument("--linkers", default="",
+                   help="comma-separated CNN_LAB_LINKER values to compare (default: the kernel's choice)")
+    p.add_argument("--no-breakdown", action="store_true")
+    args = p.parse_args()
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"bench_kernel: {os.cpu_count()} cores, load average {load} at the start")
+    slots = ROOT / "target" / "evcxr"
+    if args.cold:
+        # A cold slot: move slot 0 aside so the new kernel builds from scratch.
+        s0, aside = slots / "slot-0", slots / "slot-0.bench-aside"
+        if s0.exists():
+            s0.rename(aside)
+        try:
+            dep, _ = one_kernel(0)
+            table("cold slot", {"cold :dep + use (new kernel, empty build slot)": [dep]})
+        finally:
+            shutil.rmtree(s0, ignore_errors=True)
+            if aside.exists():
+                aside.rename(s0)
+    for linker in [x for x in args.linkers.split(",") if x] or [None]:
+        if linker:
+            os.environ["CNN_LAB_LINKER"] = linker
+        warm, cells = [], []
+        for _ in range(args.repeat):
+            dep, trivial = one_kernel(args.trivial)
+            warm.append(dep)
+            cells.extend(trivial)
+        results = {
+            "new kernel: :dep cnn_lab + use cnn_lab::*;": warm,
+            f"trivial cell `{TRIVIAL}`": cells,
+        }
+        if not args.no_breakdown:
+            results.update(breakdown(args.trivial) or {})
+        table(f"linker: {linker or 'the kernel default'}", results)
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"\nload average {load} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
