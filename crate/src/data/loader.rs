@@ -143,6 +143,18 @@ impl DataLoader {
         &self.labels
     }
 
+    /// The shuffling seed ([`DataLoader::seed`]).
+    pub(crate) fn shuffle_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Sets how many epochs the loader has given, so that the next
+    /// [`DataLoader::iter`] draws the order of epoch `epoch` (a resumed
+    /// training run repeats the orders of an uninterrupted one).
+    pub(crate) fn set_epoch(&self, epoch: u64) {
+        self.epoch.set(epoch);
+    }
+
     /// One epoch of batches; with `shuffle`, each call draws a new order.
     pub fn iter(&self) -> Batches<'_> {
         let epoch = self.epoch.get();
