@@ -75,3 +75,7 @@ pub use optim::{
     StepLR,
 };
 pub use train::{lr_find, LrFindOptions, LrFinder};
+// Augmentation (torchvision.transforms), applied by DataLoader::transform.
+pub use data::transforms::{
+    Compose, RandomAffine, RandomCrop, RandomHorizontalFlip, RandomRotation, Transform,
+};
