@@ -69,8 +69,13 @@ pub use utils::{
     pooling_before_after, show_images, ConfusionMatrix, ImageGrid,
 };
 
-// Learning-rate schedules (torch.optim.lr_scheduler).
+// Learning-rate schedules (torch.optim.lr_scheduler) and the range test.
 pub use optim::{
     CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, ReduceLROnPlateau,
     StepLR,
+};
+pub use train::{lr_find, LrFindOptions, LrFinder};
+// Augmentation (torchvision.transforms), applied by DataLoader::transform.
+pub use data::transforms::{
+    Compose, RandomAffine, RandomCrop, RandomHorizontalFlip, RandomRotation, Transform,
 };

@@ -1,11 +1,14 @@
 //! [`DataLoader`]: batches of an in-memory dataset.
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use tch::{Device, Tensor};
 
 use crate::error::{Error, Result};
 use crate::rng::splitmix64;
+
+use super::transforms::{dry_run, Transform, TransformRng};
 
 /// Batches `(images, labels)` from tensors held in memory.
 ///
@@ -23,6 +26,7 @@ pub struct DataLoader {
     epoch: Cell<u64>,
     device: Device,
     normalized: Option<Normalize>,
+    transform: Option<Arc<dyn Transform>>,
 }
 
 impl DataLoader {
@@ -52,6 +56,7 @@ impl DataLoader {
             epoch: Cell::new(0),
             device: Device::Cpu,
             normalized: None,
+            transform: None,
         })
     }
 
@@ -103,6 +108,30 @@ impl DataLoader {
         Ok(self)
     }
 
+    /// Augment every batch with `transform` (torchvision's
+    /// `transforms.Compose([...])` given to a dataset; see
+    /// [`transforms`](super::transforms)), on the loader's device, each image
+    /// with its own random parameters drawn from the loader's seed, the
+    /// epoch and the batch. Checked once on the first image here, so a
+    /// transform that does not fit the images is an error now rather than
+    /// mid-epoch.
+    ///
+    /// ```
+    /// use cnn_lab::data::transforms::RandomHorizontalFlip;
+    /// use cnn_lab::{DataLoader, Kind, Tensor};
+    /// let x = Tensor::arange(8, (Kind::Float, cnn_lab::Device::Cpu)).view([2, 1, 2, 2]);
+    /// let y = Tensor::zeros([2], (Kind::Int64, cnn_lab::Device::Cpu));
+    /// let loader = DataLoader::new(x, y, 2)?.transform(RandomHorizontalFlip::new().p(1.0))?;
+    /// let (flipped, _) = loader.iter().next().unwrap();
+    /// assert_eq!(flipped.double_value(&[0, 0, 0, 0]), 1.0);
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
+    pub fn transform(mut self, transform: impl Transform + 'static) -> Result<Self> {
+        dry_run(&transform, &self.images)?;
+        self.transform = Some(Arc::new(transform));
+        Ok(self)
+    }
+
     /// The normalization applied to the stored images, if any.
     pub fn normalization(&self) -> Option<&Normalize> {
         self.normalized.as_ref()
@@ -143,6 +172,18 @@ impl DataLoader {
         &self.labels
     }
 
+    /// The shuffling seed ([`DataLoader::seed`]).
+    pub(crate) fn shuffle_seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Sets how many epochs the loader has given, so that the next
+    /// [`DataLoader::iter`] draws the order of epoch `epoch` (a resumed
+    /// training run repeats the orders of an uninterrupted one).
+    pub(crate) fn set_epoch(&self, epoch: u64) {
+        self.epoch.set(epoch);
+    }
+
     /// One epoch of batches; with `shuffle`, each call draws a new order.
     pub fn iter(&self) -> Batches<'_> {
         let epoch = self.epoch.get();
@@ -158,6 +199,7 @@ impl DataLoader {
             order,
             next: 0,
             batches: self.len(),
+            epoch,
         }
     }
 }
@@ -255,6 +297,7 @@ pub struct Batches<'a> {
     order: Option<Tensor>,
     next: usize,
     batches: usize,
+    epoch: u64,
 }
 
 impl Iterator for Batches<'_> {
@@ -268,7 +311,7 @@ impl Iterator for Batches<'_> {
         let start = self.next as i64 * bs;
         let end = (start + bs).min(self.loader.num_samples() as i64);
         self.next += 1;
-        Some(match &self.order {
+        let (x, y) = match &self.order {
             Some(order) => {
                 let idx = order.narrow(0, start, end - start);
                 (
@@ -280,7 +323,18 @@ impl Iterator for Batches<'_> {
                 self.loader.images.narrow(0, start, end - start),
                 self.loader.labels.narrow(0, start, end - start),
             ),
-        })
+        };
+        let Some(transform) = &self.loader.transform else {
+            return Some((x, y));
+        };
+        let mut rng = TransformRng::new(self.loader.seed, self.epoch, self.next as u64 - 1);
+        let _guard = tch::no_grad_guard();
+        // Checked on the first image by `DataLoader::transform`; a batch
+        // of the same images cannot fail differently.
+        let x = transform
+            .apply(&x, &mut rng)
+            .unwrap_or_else(|e| panic!("DataLoader transform: {e}"));
+        Some((x, y))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

@@ -15,6 +15,7 @@ pub mod download;
 pub mod idx;
 mod loader;
 mod mnist;
+pub mod transforms;
 
 pub use download::Checksum;
 pub use loader::{Batches, DataLoader, Normalize};

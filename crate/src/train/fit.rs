@@ -12,6 +12,7 @@ use super::graphed::{eager_step, GraphedStep};
 use super::options::{FitOptions, FitResult};
 use super::parts::best::{BestModel, EarlyStopping};
 use super::parts::chart::{LiveChart, LossPoints};
+use super::parts::resume::{Resume, SaveCheckpoint};
 use super::parts::schedule::Schedule;
 use super::parts::{BatchEnd, Learner, Part};
 use super::progress::{Progress, ProgressLine};
@@ -164,7 +165,9 @@ where
     O: Optimizer + ?Sized,
 {
     let mut parts: Vec<Box<dyn Part<M, O> + 'p>> = Vec::new();
-    let _ = (train_loader, val_loader);
+    if let Some(path) = &options.resume_from {
+        parts.push(Box::new(Resume::new(path, train_loader, val_loader)));
+    }
     parts.push(Box::new(LossPoints::new()));
     parts.push(Box::new(Schedule));
     parts.push(Box::new(BestModel {
@@ -178,6 +181,13 @@ where
         .unwrap_or_else(|| options.progress != Progress::Off && display_updates_supported());
     if live_plot {
         parts.push(Box::new(LiveChart::new()));
+    }
+    if let Some(path) = &options.resume_from {
+        // Last at the epoch's end: the checkpoint holds what the others did.
+        parts.push(Box::new(SaveCheckpoint {
+            path: path.clone(),
+            seed: train_loader.shuffle_seed(),
+        }));
     }
     parts
 }

@@ -33,12 +33,14 @@ mod device;
 mod evaluate;
 mod fit;
 mod graphed;
+mod lr_find;
 mod options;
 mod parts;
 mod progress;
 
 pub use evaluate::{evaluate, test_binary_classification, test_multi_classification};
 pub use fit::{fit, train_one_epoch};
+pub use lr_find::{lr_find, LrFindOptions, LrFinder};
 pub use options::{FitOptions, FitResult, Mode};
 pub use progress::Progress;
 

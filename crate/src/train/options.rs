@@ -171,8 +171,9 @@ pub struct FitResult {
     /// Whether training steps were replayed as a CUDA graph
     /// ([`FitOptions::cuda_graph`]).
     pub cuda_graph: bool,
-    /// The learning rate of each epoch's last training step (it changes
-    /// with a [`FitOptions::scheduler`]).
+    /// The learning rate at the end of each epoch's training pass: with a
+    /// per-epoch [`FitOptions::scheduler`] the rate the epoch trained with,
+    /// with [`OneCycleLR`](crate::OneCycleLR) the one after its last step.
     pub lr: Vec<f64>,
     /// The training loss during the epochs: `(epoch, loss)` with `epoch`
     /// fractional (0.5 is half-way through the first epoch) and `loss` the

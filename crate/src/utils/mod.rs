@@ -13,6 +13,7 @@ mod features;
 mod grid;
 pub(crate) mod history;
 mod images;
+pub(crate) mod lr_plot;
 
 pub use confusion::{confusion_matrix, confusion_matrix_of, ConfusionMatrix};
 pub use features::{conv_kernels, feature_maps, pooling_before_after};

@@ -8,12 +8,13 @@
 //!
 //! | part | hook |
 //! |---|---|
-//! | [`resume::Resume`] | `fit_start` (restore), `epoch_end` (save) |
+//! | [`resume::Resume`] | `fit_start` (restore), `epoch_start` (the generators) |
 //! | [`schedule::Schedule`] | `fit_start` (initial rate), `batch_end` (OneCycleLR), `epoch_end` (the others) |
 //! | [`chart::LossPoints`] | `batch_end` (the training loss ~10 times per epoch) |
 //! | [`chart::LiveChart`] | `batch_end` (redraw at a new point), `epoch_end` (validation points) |
 //! | [`best::BestModel`] | `epoch_end` (save when the validation loss improves) |
 //! | [`best::EarlyStopping`] | `epoch_end` (ask the loop to stop) |
+//! | [`resume::SaveCheckpoint`] | `epoch_end`, last (the training checkpoint) |
 //!
 //! Parts run in the order `fit` lists them, which fixes the order of the
 //! lines they print (the lecture's `<<<<<<<저장` line before an early-stop
@@ -21,6 +22,7 @@
 
 pub(super) mod best;
 pub(super) mod chart;
+pub(super) mod resume;
 pub(super) mod schedule;
 
 use tch::Tensor;
