@@ -66,7 +66,7 @@ if [ -n "$venv_pid" ]; then
 fi
 
 # mold, where it can be installed: the kernel links every cell with it
-# (scripts/kernel.sh), several times faster than GNU ld. Optional.
+# (scripts/kernel.sh), quicker than GNU ld (docs/performance.md). Optional.
 command -v mold >/dev/null || "$CNN_LAB_ROOT/scripts/apt_install.sh" "quicker notebook cells" mold
 
 # 3. The kernelspec, written in one step with its argv (evcxr_jupyter

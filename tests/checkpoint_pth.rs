@@ -195,13 +195,27 @@ fn pth_written_by_cnn_lab_loads_in_pytorch_weights_only_with_same_accuracy() {
 }
 
 #[test]
-fn pre_1_6_format_error_says_how_to_resave() {
-    let path = files().join("legacy.pth");
-    // What torch.save(..., _use_new_zipfile_serialization=False) starts with.
-    std::fs::write(&path, b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.").unwrap();
-    let err = load_model(&MnistCNNModel::new(0.3), &path)
+fn torchscript_archive_error_says_to_save_the_state_dict() {
+    let err = read_state_dict(files().join("torchscript.pt"))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("before 1.6"), "{err}");
-    assert!(err.contains("torch.save("), "{err}");
+    assert!(err.contains("TorchScript"), "{err}");
+    assert!(
+        err.contains("torch.save(model.state_dict(), path)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn pre_1_6_format_state_dict_and_whole_model_give_pytorchs_logits() {
+    for file in ["legacy_state_dict.pth", "legacy_whole_model.pth"] {
+        assert!(max_logit_difference(file, "float32.logits.safetensors") <= 1e-6);
+    }
+    // Cut short, it is an error naming the file and the format.
+    let bytes = std::fs::read(files().join("legacy_state_dict.pth")).unwrap();
+    let cut = files().join("legacy_cut.pth");
+    std::fs::write(&cut, &bytes[..bytes.len() - 100]).unwrap();
+    let err = read_state_dict(&cut).unwrap_err().to_string();
+    assert!(err.starts_with(&cut.display().to_string()), "{err}");
+    assert!(err.contains("pre-1.6 format: truncated"), "{err}");
 }

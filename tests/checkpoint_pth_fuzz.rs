@@ -1,7 +1,7 @@
 //! Hostile and broken `.pth` files: thousands of mutations (truncations,
 //! flipped and overwritten bytes, in the archive and inside the pickle with
-//! its checksum fixed so that the unpickler sees them) of real files
-//! PyTorch wrote. Each load must return `Ok` or an error naming the file,
+//! its checksum fixed so that the unpickler sees them; in the pre-1.6
+//! format's pickles) of real files PyTorch wrote. Each load must return `Ok` or an error naming the file,
 //! never panic, and memory must stay bounded.
 
 mod common;
@@ -73,6 +73,27 @@ fn fix_pickle_crc(file: &mut [u8], crc: u32) {
 
 fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
     let mut file = original.to_vec();
+    if !original.starts_with(b"PK") {
+        // The pre-1.6 format: pickles and raw storages, no checksums.
+        match rng.below(3) {
+            0 => file.truncate(rng.below(original.len())),
+            1 => {
+                for _ in 0..1 + rng.below(8) {
+                    let i = rng.below(file.len());
+                    file[i] ^= 1 << rng.below(8);
+                }
+            }
+            _ => {
+                // Mostly in the pickles at the start, where the structure is.
+                let span = original.len().min(4096);
+                for _ in 0..1 + rng.below(6) {
+                    let i = rng.below(span);
+                    file[i] = rng.next() as u8;
+                }
+            }
+        }
+        return file;
+    }
     let pkl = pickle_range(original);
     match rng.below(5) {
         // Truncated anywhere.
@@ -179,7 +200,12 @@ fn a_thousand_mutations_of_real_pth_files_never_panic_and_stay_bounded() {
     let before = peak_rss_kib();
     let started = std::time::Instant::now();
     let mut total = 0;
-    for (file, count) in [("fuzz_model.pth", 1000), ("fuzz_checkpoint.pth", 500)] {
+    let seeds = [
+        ("fuzz_model.pth", 1000),
+        ("fuzz_checkpoint.pth", 500),
+        ("fuzz_legacy.pth", 500),
+    ];
+    for (file, count) in seeds {
         let (ok, refused) = fuzz(&dir.join(file), count, &mut rng, &dir);
         println!("{file}: {count} mutations, {ok} loads read, {refused} refused with an error");
         total += count;

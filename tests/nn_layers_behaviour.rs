@@ -89,6 +89,16 @@ fn bad_arguments_are_errors_naming_the_layer_from_validate_forward_and_summary()
             "got 'cubic'",
         ),
         (
+            Box::new(Upsample::new().scale_factor(0)),
+            vec![1, 1, 4, 4],
+            "scale_factor must be positive, got (0.0, 0.0)",
+        ),
+        (
+            Box::new(Upsample::new().size((4, 0))),
+            vec![1, 1, 4, 4],
+            "size must be positive, got (4, 0)",
+        ),
+        (
             Box::new(AvgPool2d::new(2).padding(2)),
             vec![1, 1, 8, 8],
             "pad should be at most half of effective kernel size, but got pad=2, kernel_size=2 and dilation=1",
@@ -112,6 +122,21 @@ fn bad_arguments_are_errors_naming_the_layer_from_validate_forward_and_summary()
             Box::new(ZeroPad2d::new([1, 2, 3])),
             vec![1, 1, 4, 4],
             "padding must be an int or 4 values (left, right, top, bottom)",
+        ),
+        (
+            Box::new(Hardtanh::new().min_val(1.0).max_val(0.0)),
+            vec![2, 3],
+            "max_val (0.0) must be greater than min_val (1.0)",
+        ),
+        (
+            Box::new(CELU::new().alpha(0.0)),
+            vec![2, 3],
+            "alpha cannot be 0 for CELU",
+        ),
+        (
+            Box::new(PixelShuffle::new(0)),
+            vec![1, 4, 2, 2],
+            "pixel_shuffle expects a positive upscale_factor, but got 0",
         ),
     ];
     for (layer, size, want) in cases {
@@ -157,6 +182,35 @@ fn shape_mistakes_in_the_forward_pass_are_errors() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("expected a 4D input"), "{err}");
+    let err = Dropout1d::new(0.1)
+        .try_forward_t(&x, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Expected 2D or 3D input, but received a 4D input"),
+        "{err}"
+    );
+    let err = Softmax2d::new()
+        .try_forward_t(&x.view([6, 16]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expected input to be 3D or 4D, got 2D instead"),
+        "{err}"
+    );
+    let err = ReflectionPad2d::new(4)
+        .try_forward_t(&x, false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("Padding size should be less than"), "{err}");
+    let err = InstanceNorm2d::new(3)
+        .try_forward_t(&x.view([6, 16]), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("expected 3D or 4D input (got 2D input)"),
+        "{err}"
+    );
     let err = LayerNorm::new(5)
         .try_forward_t(&x, false)
         .unwrap_err()
@@ -191,6 +245,16 @@ fn dropout2d_zeroes_whole_channels_and_scales_the_rest_in_training_only() {
     let spread = one.amax([1, 2], false) - one.amin([1, 2], false);
     assert_eq!(spread.abs().max().double_value(&[]), 0.0);
     assert_eq!(one.size(), [400, 2, 2]);
+    // Dropout1d: channels of [N, C, L].
+    let y =
+        Dropout1d::new(0.5).forward_t(&Tensor::ones([8, 64, 5], (Kind::Float, Device::Cpu)), true);
+    let spread = y.amax([2], false) - y.amin([2], false);
+    assert_eq!(spread.abs().max().double_value(&[]), 0.0);
+    let zeroed = y.select(2, 0).eq(0.0).sum(Kind::Int64).int64_value(&[]) as f64 / 512.0;
+    assert!(
+        (zeroed - 0.5).abs() < 0.1,
+        "fraction of channels zeroed {zeroed}"
+    );
 }
 
 #[test]

@@ -104,6 +104,15 @@ fn case(name: &str) -> Layer {
         "hardsigmoid" => Box::new(Hardsigmoid::new()),
         "mish" => Box::new(Mish::new()),
         "softsign" => Box::new(Softsign::new()),
+        "selu" => Box::new(SELU::new()),
+        "celu" => Box::new(CELU::new()),
+        "celu_2" => Box::new(CELU::new().alpha(2.0)),
+        "hardtanh" => Box::new(Hardtanh::new()),
+        "hardtanh_custom" => Box::new(Hardtanh::new().min_val(-0.5).max_val(2.0)),
+        "softmax2d" => Box::new(Softmax2d::new()),
+        "softmin" => Box::new(Softmin::new(2)),
+        "logsigmoid" => Box::new(LogSigmoid::new()),
+        "tanhshrink" => Box::new(Tanhshrink::new()),
         "leaky_relu" => Box::new(LeakyReLU::new()),
         "leaky_relu_02" => Box::new(LeakyReLU::new().negative_slope(0.2)),
         "leaky_relu_negative" => Box::new(LeakyReLU::new().negative_slope(-0.1)),
@@ -130,7 +139,9 @@ fn case(name: &str) -> Layer {
         "avgpool_divisor" => Box::new(AvgPool2d::new(3).stride(2).padding(1).divisor_override(5)),
         "adaptive_avg" => Box::new(AdaptiveAvgPool2d::new(1)),
         "adaptive_avg_rect" => Box::new(AdaptiveAvgPool2d::new((4, 3))),
+        "adaptive_avg_none" => Box::new(AdaptiveAvgPool2d::new((None, Some(2)))),
         "adaptive_max" => Box::new(AdaptiveMaxPool2d::new(2)),
+        "adaptive_max_none" => Box::new(AdaptiveMaxPool2d::new((Some(3), None))),
         "adaptive_max_rect" => Box::new(AdaptiveMaxPool2d::new((3, 4))),
         "maxpool1d" => Box::new(MaxPool1d::new(2)),
         "maxpool1d_custom" => Box::new(
@@ -202,6 +213,14 @@ fn case(name: &str) -> Layer {
                 .track_running_stats(false),
         ),
         "bn2d_no_bias" => Box::new(BatchNorm2d::new(3).bias(false)),
+        "instancenorm" => Box::new(InstanceNorm2d::new(3)),
+        "instancenorm_tracked" => Box::new(
+            InstanceNorm2d::new(3)
+                .momentum(0.2)
+                .affine(true)
+                .track_running_stats(true),
+        ),
+        "instancenorm_unbatched" => Box::new(InstanceNorm2d::new(3).affine(true).bias(false)),
         "layernorm" => Box::new(LayerNorm::new(10)),
         "layernorm_2d" => Box::new(LayerNorm::new([9, 10]).eps(1e-3)),
         "layernorm_no_affine" => Box::new(LayerNorm::new(10).elementwise_affine(false)),
@@ -227,6 +246,12 @@ fn case(name: &str) -> Layer {
         "unflatten" => Box::new(Unflatten::new(1, [2, 5])),
         "zeropad" => Box::new(ZeroPad2d::new(1)),
         "zeropad_sides" => Box::new(ZeroPad2d::new([1, 2, 0, 3])),
+        "reflectionpad" => Box::new(ReflectionPad2d::new([1, 2, 0, 3])),
+        "replicationpad" => Box::new(ReplicationPad2d::new(2)),
+        "constantpad" => Box::new(ConstantPad2d::new([1, 0, 2, 1], -1.5)),
+        "pixelshuffle" => Box::new(PixelShuffle::new(2)),
+        "pixelunshuffle" => Box::new(PixelUnshuffle::new(3)),
+        "dropout1d" => Box::new(Dropout1d::new(0.3)),
         "lenet5" => Box::new(lenet5()),
         "gap_net" => Box::new(gap_net()),
         "decoder" => Box::new(decoder()),
@@ -236,7 +261,7 @@ fn case(name: &str) -> Layer {
 
 fn cases(meta: &Value) -> Vec<(&String, &Value)> {
     let cases: Vec<_> = meta.as_object().unwrap().iter().collect();
-    assert!(cases.len() >= 70, "only {} cases", cases.len());
+    assert!(cases.len() >= 80, "only {} cases", cases.len());
     cases
 }
 

@@ -66,7 +66,7 @@ pub fn in_evcxr() -> bool {
 }
 
 /// True when the kernel can replace an output in place: the project's
-/// kernel (scripts/kernel/kernel.patch) sets `EVCXR_DISPLAY_UPDATES=1` and
+/// kernel (the patch series in scripts/kernel/patches/) sets `EVCXR_DISPLAY_UPDATES=1` and
 /// understands the blocks [`DisplayHandle`] writes. A plain evcxr does not.
 pub fn display_updates_supported() -> bool {
     crate::env::is("EVCXR_DISPLAY_UPDATES", "1")

@@ -15,13 +15,16 @@
                            shared storages and non-tensor values; dtypes.safetensors the same
         os_system.pth      a pickle that calls os.system (payload: touch OUT/ran_os_system)
         builtins_eval.pth  a pickle that REDUCEs builtins.eval (payload creates OUT/ran_eval)
+        legacy_*.pth       state_dict.pth / whole_model.pth in the pre-1.6 format
+        torchscript.pt     torch.jit.save of a scripted Linear (not torch.save's format)
       and float32.logits.safetensors / float16.logits.safetensors: the logits of
       the float32 weights (all files but float16.pth hold exactly those values)
       and of the float16 ones.
   pth_files.py small OUT
       fuzz_model.pth: torch.save of a small whole module (Conv2d, BatchNorm2d,
       Linear in a Sequential), and fuzz_checkpoint.pth: a general checkpoint
-      of it with its Adam state: the seeds of tests/checkpoint_pth_fuzz.rs.
+      of it with its Adam state, and fuzz_legacy.pth: the module in the pre-1.6
+      format: the seeds of tests/checkpoint_pth_fuzz.rs.
   pth_files.py check WEIGHTS DATASETS LOGITS_OUT
       torch.load(WEIGHTS, weights_only=True) + load_state_dict(strict=True);
       print loss/accuracy/keys of test_multi_classification on 1,000 test images.
@@ -165,6 +168,11 @@ def write(out, root):
     torch.save(dtypes, f"{out}/dtypes.pth")
     save_file({k: v.contiguous().clone() for k, v in dtypes.items()}, f"{out}/dtypes.safetensors")
 
+    torch.save(sd, f"{out}/legacy_state_dict.pth", _use_new_zipfile_serialization=False)
+    torch.save(model, f"{out}/legacy_whole_model.pth", _use_new_zipfile_serialization=False)
+
+    torch.jit.save(torch.jit.script(nn.Linear(2, 2)), f"{out}/torchscript.pt")
+
     os_system = (
         b"\x80\x02cos\nsystem\n"
         + unicode_op(f"touch {out}/ran_os_system")
@@ -192,6 +200,7 @@ def small(out):
         {"epoch": 1, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict()},
         f"{out}/fuzz_checkpoint.pth",
     )
+    torch.save(model, f"{out}/fuzz_legacy.pth", _use_new_zipfile_serialization=False)
     print("written")
 
 

@@ -32,22 +32,26 @@ pub(super) fn read(path: &Path) -> Result<PyValue> {
     })?;
 
     let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    // TorchScript archives hold a data.pkl too, of `__torch__` objects.
+    if names
+        .iter()
+        .any(|n| n.ends_with("/constants.pkl") || n.contains("/code/"))
+    {
+        return Err(bad(
+            "a TorchScript archive (torch.jit.save), not torch.save's: save the weights with \
+             torch.save(model.state_dict(), path) in Python and load that"
+                .into(),
+        ));
+    }
     let Some(prefix) = names
         .iter()
         .filter_map(|n| n.strip_suffix("/data.pkl"))
         .find(|p| !p.is_empty() && !p.contains('/'))
         .map(str::to_string)
     else {
-        let torchscript = names
-            .iter()
-            .any(|n| n.ends_with("/constants.pkl") || n.contains("/code/"));
-        return Err(bad(if torchscript {
-            "a TorchScript archive (torch.jit.save), not torch.save's: save the weights with \
-             torch.save(model.state_dict(), path) in Python and load that"
-                .into()
-        } else {
-            "a zip archive without <name>/data.pkl: not written by torch.save".into()
-        }));
+        return Err(bad(
+            "a zip archive without <name>/data.pkl: not written by torch.save".into(),
+        ));
     };
 
     if let Ok(mut entry) = zip.by_name(&format!("{prefix}/byteorder")) {

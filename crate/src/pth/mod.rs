@@ -47,6 +47,7 @@
 
 mod archive;
 mod globals;
+mod legacy;
 mod pickle;
 mod state;
 mod unpickle;
@@ -64,9 +65,10 @@ use crate::error::{Error, Result};
 /// [`PyValue`], tensors on the CPU (as `map_location="cpu"`), without
 /// running anything the file names.
 ///
-/// Errors name the file and what is wrong: not a `.pth`, a global that is
-/// refused (`os.system`), a truncated archive, a storage whose size does not
-/// match, the pre-1.6 format (with how to re-save it).
+/// PyTorch's format from before 1.6 (`_use_new_zipfile_serialization=False`)
+/// is read too. Errors name the file and what is wrong: not a `.pth`, a
+/// global that is refused (`os.system`), a truncated archive, a storage whose
+/// size does not match.
 ///
 /// ```
 /// # use cnn_lab::pth::{load_pth, save_pth, PyValue};
@@ -81,7 +83,7 @@ pub fn load_pth(path: impl AsRef<Path>) -> Result<PyValue> {
     let path = path.as_ref();
     match sniff(path)? {
         Format::TorchZip => archive::read(path),
-        Format::TorchLegacy => Err(Error::format(path, LEGACY)),
+        Format::TorchLegacy => legacy::read(path),
         Format::Other => Err(Error::format(
             path,
             "not a PyTorch .pth file (torch.save's zip archive)",
@@ -140,8 +142,3 @@ pub(crate) fn sniff(path: &Path) -> Result<Format> {
         _ => Format::Other,
     })
 }
-
-const LEGACY: &str = "written in PyTorch's format from before 1.6 (or with \
-    _use_new_zipfile_serialization=False), which is not read: re-save it with a current \
-    PyTorch, e.g. torch.save(torch.load(old_path, weights_only=True), new_path) (or \
-    torch.save(model.state_dict(), new_path) for a whole model)";

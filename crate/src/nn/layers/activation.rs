@@ -1,6 +1,7 @@
 //! The activations without options (`torch/nn/modules/activation.py`):
 //! `nn.ReLU`, `nn.Sigmoid`, `nn.Tanh`, `nn.SiLU`, `nn.ReLU6`,
-//! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`.
+//! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`, `nn.SELU`,
+//! `nn.LogSigmoid`, `nn.Tanhshrink`.
 
 simple_layer!(
     /// `nn.ReLU()`: `max(x, 0)` elementwise.
@@ -101,4 +102,38 @@ simple_layer!(
     /// ```
     Softsign,
     |xs| xs / (xs.abs() + 1.0)
+);
+
+simple_layer!(
+    /// `nn.SELU()`: `scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))` with
+    /// the self-normalising constants.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(SELU::new().to_string(), "SELU()");
+    /// ```
+    SELU,
+    |xs| xs.selu()
+);
+
+simple_layer!(
+    /// `nn.LogSigmoid()`: `log(1 / (1 + exp(-x)))`, computed stably.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(LogSigmoid::new().to_string(), "LogSigmoid()");
+    /// ```
+    LogSigmoid,
+    |xs| xs.log_sigmoid()
+);
+
+simple_layer!(
+    /// `nn.Tanhshrink()`: `x - tanh(x)`.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Tanhshrink::new().to_string(), "Tanhshrink()");
+    /// ```
+    Tanhshrink,
+    |xs| xs - xs.tanh()
 );

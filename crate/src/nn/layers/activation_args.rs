@@ -1,6 +1,6 @@
 //! The activations with options (`torch/nn/modules/activation.py`):
-//! `nn.LeakyReLU`, `nn.ELU`, `nn.GELU`, `nn.Softplus`, and `nn.PReLU`, whose
-//! slope is a parameter.
+//! `nn.LeakyReLU`, `nn.ELU`, `nn.CELU`, `nn.Hardtanh`, `nn.GELU`,
+//! `nn.Softplus`, and `nn.PReLU`, whose slope is a parameter.
 
 use tch::Tensor;
 
@@ -125,6 +125,151 @@ impl Module for ELU {
 
     fn extra_repr(&self) -> String {
         format!("alpha={}", py_float(self.alpha))
+    }
+}
+
+/// `nn.CELU(alpha=1.0)`: `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`.
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(CELU::new().alpha(2.0).to_string(), "CELU(alpha=2.0)");
+/// assert!(CELU::new().alpha(0.0).validate().is_err());
+/// ```
+pub struct CELU {
+    alpha: f64,
+    hooks: ForwardHooks,
+}
+
+impl CELU {
+    /// With `alpha` 1.
+    pub fn new() -> CELU {
+        CELU {
+            alpha: 1.0,
+            hooks: ForwardHooks::default(),
+        }
+    }
+
+    /// `alpha` (default 1.0; not 0).
+    pub fn alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+}
+
+impl Default for CELU {
+    fn default() -> Self {
+        CELU::new()
+    }
+}
+
+impl Module for CELU {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        record_forward(self, || {
+            assert_valid(self);
+            if self.alpha == 1.0 {
+                return xs.celu();
+            }
+            let negative = (xs.clamp_max(0.0) / self.alpha).expm1() * self.alpha;
+            xs.where_self(&xs.gt(0.0), &negative)
+        })
+    }
+
+    fn type_name(&self) -> String {
+        "CELU".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!("alpha={}", py_float(self.alpha))
+    }
+
+    fn config_error(&self) -> Option<String> {
+        (self.alpha == 0.0).then(|| "ZeroDivisionError: alpha cannot be 0 for CELU".into())
+    }
+}
+
+/// `nn.Hardtanh(min_val=-1.0, max_val=1.0)`: `x` clamped to `[min_val, max_val]`.
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(Hardtanh::new().to_string(), "Hardtanh(min_val=-1.0, max_val=1.0)");
+/// assert_eq!(Hardtanh::new().min_val(0.0).max_val(6.0).to_string(), "Hardtanh(min_val=0.0, max_val=6.0)");
+/// assert!(Hardtanh::new().min_val(2.0).validate().is_err());
+/// ```
+pub struct Hardtanh {
+    min_val: f64,
+    max_val: f64,
+    hooks: ForwardHooks,
+}
+
+impl Hardtanh {
+    /// Clamping to `[-1, 1]`.
+    pub fn new() -> Hardtanh {
+        Hardtanh {
+            min_val: -1.0,
+            max_val: 1.0,
+            hooks: ForwardHooks::default(),
+        }
+    }
+
+    /// `min_val` (default -1.0).
+    pub fn min_val(mut self, min_val: f64) -> Self {
+        self.min_val = min_val;
+        self
+    }
+
+    /// `max_val` (default 1.0), greater than `min_val`.
+    pub fn max_val(mut self, max_val: f64) -> Self {
+        self.max_val = max_val;
+        self
+    }
+}
+
+impl Default for Hardtanh {
+    fn default() -> Self {
+        Hardtanh::new()
+    }
+}
+
+impl Module for Hardtanh {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        record_forward(self, || {
+            assert_valid(self);
+            if (self.min_val, self.max_val) == (-1.0, 1.0) {
+                xs.hardtanh()
+            } else {
+                xs.clamp(self.min_val, self.max_val)
+            }
+        })
+    }
+
+    fn type_name(&self) -> String {
+        "Hardtanh".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!(
+            "min_val={}, max_val={}",
+            py_float(self.min_val),
+            py_float(self.max_val)
+        )
+    }
+
+    fn config_error(&self) -> Option<String> {
+        (self.max_val <= self.min_val).then(|| {
+            format!(
+                "max_val ({}) must be greater than min_val ({})",
+                py_float(self.max_val),
+                py_float(self.min_val)
+            )
+        })
     }
 }
 
@@ -338,4 +483,4 @@ impl Module for PReLU {
     }
 }
 
-layer_traits!(LeakyReLU, ELU, GELU, Softplus, PReLU);
+layer_traits!(LeakyReLU, ELU, CELU, Hardtanh, GELU, Softplus, PReLU);

@@ -1,5 +1,6 @@
-//! `nn.BatchNorm1d` and `nn.BatchNorm2d`: one type, [`BatchNormNd`], for
-//! the number of spatial dimensions.
+//! `nn.BatchNorm1d`, `nn.BatchNorm2d` and `nn.InstanceNorm2d`: one type,
+//! [`NormNd`] (PyTorch's `_NormBase`), for the number of spatial dimensions
+//! and the kind of statistics.
 
 use tch::{Device, Kind, Tensor};
 
@@ -10,7 +11,13 @@ use crate::pyfmt::{py_bool, py_float};
 
 /// `nn.BatchNorm2d(num_features, eps=1e-05, momentum=0.1, affine=True,
 /// track_running_stats=True, *, bias=True)` over inputs `[N, C, H, W]`.
-pub type BatchNorm2d = BatchNormNd<2>;
+///
+/// ```
+/// use cnn_lab::*;
+/// let bn = BatchNorm2d::new(32).momentum(0.01);
+/// assert_eq!(bn.to_string(), "BatchNorm2d(32, eps=1e-05, momentum=0.01, affine=True, bias=True, track_running_stats=True)");
+/// ```
+pub type BatchNorm2d = NormNd<2>;
 
 /// `nn.BatchNorm1d(num_features, eps=1e-05, momentum=0.1, affine=True,
 /// track_running_stats=True, *, bias=True)` over inputs `[N, C]` or
@@ -23,10 +30,28 @@ pub type BatchNorm2d = BatchNormNd<2>;
 /// let x = Tensor::randn([8, 256], (Kind::Float, Device::Cpu));
 /// assert_eq!(bn.forward_t(&x, true).size(), [8, 256]);
 /// ```
-pub type BatchNorm1d = BatchNormNd<1>;
+pub type BatchNorm1d = NormNd<1>;
 
-/// Batch normalisation over the channels of inputs with `DIMS` spatial
-/// dimensions: [`BatchNorm1d`] and [`BatchNorm2d`]. Parameters `weight`
+/// `nn.InstanceNorm2d(num_features, eps=1e-05, momentum=0.1, affine=False,
+/// track_running_stats=False, *, bias=True)`: normalises each channel of
+/// each sample of `[N, C, H, W]` or `[C, H, W]` inputs over its own `H×W`
+/// (style transfer). With `track_running_stats(true)` eval mode uses the
+/// running statistics, as PyTorch.
+///
+/// ```
+/// use cnn_lab::*;
+/// let norm = InstanceNorm2d::new(3);
+/// assert_eq!(norm.to_string(), "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)");
+/// assert!(norm.state_dict().is_empty());
+/// let x = Tensor::randn([2, 3, 4, 4], (Kind::Float, Device::Cpu));
+/// let y = norm.forward_t(&x, false);
+/// assert!(y.mean_dim(&[2i64, 3][..], false, Kind::Float).abs().max().double_value(&[]) < 1e-5);
+/// ```
+pub type InstanceNorm2d = NormNd<2, true>;
+
+/// Batch (or, with `INSTANCE`, instance) normalisation over the channels of
+/// inputs with `DIMS` spatial dimensions: [`BatchNorm1d`], [`BatchNorm2d`]
+/// and [`InstanceNorm2d`]. Parameters `weight`
 /// (ones) and `bias` (zeros); buffers `running_mean` (zeros), `running_var` (ones) and
 /// `num_batches_tracked` (an int64 scalar). In training mode it normalises
 /// with the batch statistics and updates the running ones
@@ -39,7 +64,7 @@ pub type BatchNorm1d = BatchNormNd<1>;
 /// assert_eq!(bn.to_string(), "BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)");
 /// assert_eq!(BatchNorm2d::new(8).bias(false).state_dict()[1].0, "running_mean");
 /// ```
-pub struct BatchNormNd<const DIMS: usize> {
+pub struct NormNd<const DIMS: usize, const INSTANCE: bool = false> {
     num_features: i64,
     eps: f64,
     momentum: f64,
@@ -52,10 +77,11 @@ pub struct BatchNormNd<const DIMS: usize> {
     hooks: ForwardHooks,
 }
 
-impl<const DIMS: usize> BatchNormNd<DIMS> {
-    /// Batch normalisation over `num_features` channels with PyTorch's defaults.
+impl<const DIMS: usize, const INSTANCE: bool> NormNd<DIMS, INSTANCE> {
+    /// Normalisation over `num_features` channels with PyTorch's defaults
+    /// (for instance norm: no `affine`, no running statistics).
     pub fn new(num_features: i64) -> Self {
-        BatchNormNd {
+        NormNd {
             num_features,
             eps: 1e-5,
             momentum: 0.1,
@@ -67,8 +93,8 @@ impl<const DIMS: usize> BatchNormNd<DIMS> {
             num_batches_tracked: None,
             hooks: ForwardHooks::default(),
         }
-        .affine(true)
-        .track_running_stats(true)
+        .affine(!INSTANCE)
+        .track_running_stats(!INSTANCE)
     }
 
     /// `eps`, added to the variance (default 1e-5).
@@ -83,7 +109,7 @@ impl<const DIMS: usize> BatchNormNd<DIMS> {
         self
     }
 
-    /// `affine`: learnable `weight` and `bias` (default `true`).
+    /// `affine`: learnable `weight` and `bias` (default `true`; instance norm `false`).
     pub fn affine(mut self, affine: bool) -> Self {
         let n = [self.num_features.max(0)];
         self.weight = affine.then(|| filled_param(&n, 1.0));
@@ -99,7 +125,8 @@ impl<const DIMS: usize> BatchNormNd<DIMS> {
         self.affine(affine)
     }
 
-    /// `track_running_stats`: keep running statistics for eval mode (default `true`).
+    /// `track_running_stats`: keep running statistics for eval mode
+    /// (default `true`; instance norm `false`).
     pub fn track_running_stats(mut self, track: bool) -> Self {
         let n = [self.num_features.max(0)];
         let opts = (Kind::Float, Device::Cpu);
@@ -127,12 +154,42 @@ impl<const DIMS: usize> BatchNormNd<DIMS> {
     }
 }
 
-impl<const DIMS: usize> Module for BatchNormNd<DIMS> {
+impl<const DIMS: usize, const INSTANCE: bool> NormNd<DIMS, INSTANCE> {
+    /// `F.instance_norm`, an unbatched input as one sample; PyTorch does not
+    /// count `num_batches_tracked` here.
+    fn instance_norm(&self, xs: &Tensor, train: bool) -> Tensor {
+        let unbatched = xs.dim() == DIMS + 1;
+        let input = if unbatched {
+            xs.unsqueeze(0)
+        } else {
+            xs.shallow_clone()
+        };
+        let out = input.instance_norm(
+            self.weight.as_ref(),
+            self.bias.as_ref(),
+            self.running_mean.as_ref(),
+            self.running_var.as_ref(),
+            train || self.running_mean.is_none(),
+            self.momentum,
+            self.eps,
+            true,
+        );
+        if unbatched {
+            out.squeeze_dim(0)
+        } else {
+            out
+        }
+    }
+}
+
+impl<const DIMS: usize, const INSTANCE: bool> Module for NormNd<DIMS, INSTANCE> {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
             let dim = xs.dim();
-            let (ok, expected) = if DIMS == 1 {
+            let (ok, expected) = if INSTANCE {
+                (dim == DIMS + 1 || dim == DIMS + 2, "3D or 4D")
+            } else if DIMS == 1 {
                 (dim == 2 || dim == 3, "2D or 3D")
             } else {
                 (dim == DIMS + 2, "4D")
@@ -142,6 +199,9 @@ impl<const DIMS: usize> Module for BatchNormNd<DIMS> {
                 "{}: expected {expected} input (got {dim}D input)",
                 header_line(self)
             );
+            if INSTANCE {
+                return self.instance_norm(xs, train);
+            }
             if train {
                 if let Some(n) = &self.num_batches_tracked {
                     let _guard = tch::no_grad_guard();
@@ -164,7 +224,8 @@ impl<const DIMS: usize> Module for BatchNormNd<DIMS> {
     }
 
     fn type_name(&self) -> String {
-        format!("BatchNorm{DIMS}d")
+        let kind = if INSTANCE { "Instance" } else { "Batch" };
+        format!("{kind}Norm{DIMS}d")
     }
 
     fn forward_hooks(&self) -> Option<&ForwardHooks> {
@@ -209,4 +270,4 @@ impl<const DIMS: usize> Module for BatchNormNd<DIMS> {
     }
 }
 
-layer_traits!(BatchNorm1d, BatchNorm2d);
+layer_traits!(BatchNorm1d, BatchNorm2d, InstanceNorm2d);

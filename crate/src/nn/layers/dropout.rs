@@ -1,11 +1,11 @@
 //! `nn.Dropout` (its training-mode mask is a speed-up: see
-//! [`speedups`](crate::nn::speedups)) and `nn.Dropout2d`.
+//! [`speedups`](crate::nn::speedups)), `nn.Dropout1d` and `nn.Dropout2d`.
 
 use tch::Tensor;
 
 use super::assert_valid;
 use crate::nn::hooks::{record_forward, ForwardHooks};
-use crate::nn::module::Module;
+use crate::nn::module::{header_line, Module};
 use crate::nn::speedups::dropout_mask;
 use crate::pyfmt::py_float;
 
@@ -95,15 +95,35 @@ fn probability_problem(p: f64) -> Option<String> {
 /// let per_channel = y.amax([2, 3], false) - y.amin([2, 3], false);
 /// assert_eq!(per_channel.abs().max().double_value(&[]), 0.0);
 /// ```
-pub struct Dropout2d {
+pub type Dropout2d = ChannelDropout<2>;
+
+/// `nn.Dropout1d(p=0.5)`: whole channels of `[N, C, L]` or `[C, L]` inputs.
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(Dropout1d::new(0.1).to_string(), "Dropout1d(p=0.1, inplace=False)");
+/// let x = Tensor::ones([2, 3, 4, 5], (Kind::Float, Device::Cpu));
+/// assert!(Dropout1d::new(0.1).try_forward_t(&x, true).is_err());
+/// ```
+pub type Dropout1d = ChannelDropout<1>;
+
+/// Channel dropout for inputs with `DIMS` spatial dimensions: [`Dropout1d`]
+/// and [`Dropout2d`] (PyTorch's `_DropoutNd`).
+///
+/// ```
+/// use cnn_lab::*;
+/// let drop: ChannelDropout<2> = Dropout2d::default();
+/// assert_eq!(drop.p(), 0.5);
+/// ```
+pub struct ChannelDropout<const DIMS: usize> {
     p: f64,
     hooks: ForwardHooks,
 }
 
-impl Dropout2d {
-    /// Channel dropout with probability `p` (PyTorch's default is 0.5: [`Dropout2d::default`]).
-    pub fn new(p: f64) -> Dropout2d {
-        Dropout2d {
+impl<const DIMS: usize> ChannelDropout<DIMS> {
+    /// Channel dropout with probability `p` (PyTorch's default is 0.5: `default()`).
+    pub fn new(p: f64) -> Self {
+        ChannelDropout {
             p,
             hooks: ForwardHooks::default(),
         }
@@ -115,21 +135,29 @@ impl Dropout2d {
     }
 }
 
-impl Default for Dropout2d {
+impl<const DIMS: usize> Default for ChannelDropout<DIMS> {
     fn default() -> Self {
-        Dropout2d::new(0.5)
+        ChannelDropout::new(0.5)
     }
 }
 
-impl Module for Dropout2d {
+impl<const DIMS: usize> Module for ChannelDropout<DIMS> {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
+            let dim = xs.dim();
+            if DIMS == 1 {
+                assert!(
+                    dim == 2 || dim == 3,
+                    "{}: dropout1d: Expected 2D or 3D input, but received a {dim}D input",
+                    header_line(self)
+                );
+            }
             if !train {
                 return xs.shallow_clone();
             }
-            // As F.dropout2d: a 3-D input is one sample `[C, H, W]`.
-            if xs.dim() == 3 {
+            // As F.dropout1d/2d: without a batch dimension the input is one sample.
+            if dim == DIMS + 1 {
                 xs.unsqueeze(0).feature_dropout(self.p, true).squeeze_dim(0)
             } else {
                 xs.feature_dropout(self.p, true)
@@ -138,7 +166,7 @@ impl Module for Dropout2d {
     }
 
     fn type_name(&self) -> String {
-        "Dropout2d".into()
+        format!("Dropout{DIMS}d")
     }
 
     fn forward_hooks(&self) -> Option<&ForwardHooks> {
@@ -154,4 +182,4 @@ impl Module for Dropout2d {
     }
 }
 
-layer_traits!(Dropout, Dropout2d);
+layer_traits!(Dropout, Dropout1d, Dropout2d);

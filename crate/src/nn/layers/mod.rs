@@ -18,7 +18,8 @@
 //! A new layer: a struct with a `hooks: ForwardHooks` field, an
 //! `impl Module` whose `forward_t` runs its body through
 //! [`record_forward`](super::record_forward), and `layer_traits!(Type);`
-//! below it in its own file (printout, evcxr display and tch's `ModuleT`).
+//! below it in its own file (printout, evcxr display and tch's `ModuleT`);
+//! the file's public items are re-exported by glob.
 //! The table of every layer with its PyTorch signature is `docs/layers.md`.
 
 use tch::{Device, Kind, Tensor};
@@ -107,27 +108,30 @@ mod flatten;
 mod linear;
 mod normalization;
 mod padding;
+mod pixelshuffle;
 mod pooling;
 mod pooling1d;
 mod pooling_adaptive;
 mod softmax;
 mod upsampling;
 
-pub use activation::{Hardsigmoid, Hardswish, Mish, ReLU, ReLU6, SiLU, Sigmoid, Softsign, Tanh};
-pub use activation_args::{LeakyReLU, PReLU, Softplus, ELU, GELU};
-pub use batchnorm::{BatchNorm1d, BatchNorm2d, BatchNormNd};
-pub use container::Sequential;
-pub use conv::{Conv1d, Conv2d, ConvTranspose2d};
-pub use dropout::{Dropout, Dropout2d};
-pub use flatten::{Flatten, Unflatten};
-pub use linear::{Identity, Linear};
-pub use normalization::{GroupNorm, LayerNorm};
-pub use padding::ZeroPad2d;
-pub use pooling::{AvgPool2d, MaxPool2d};
-pub use pooling1d::{AvgPool1d, MaxPool1d};
-pub use pooling_adaptive::{AdaptiveAvgPool2d, AdaptiveMaxPool2d};
-pub use softmax::{LogSoftmax, Softmax};
-pub use upsampling::{Scale2, Upsample};
+// Each layer file's public items are the crate's: a new layer needs no line here.
+pub use activation::*;
+pub use activation_args::*;
+pub use batchnorm::*;
+pub use container::*;
+pub use conv::*;
+pub use dropout::*;
+pub use flatten::*;
+pub use linear::*;
+pub use normalization::*;
+pub use padding::*;
+pub use pixelshuffle::*;
+pub use pooling::*;
+pub use pooling1d::*;
+pub use pooling_adaptive::*;
+pub use softmax::*;
+pub use upsampling::*;
 
 pub use super::args::IntoShape;
 

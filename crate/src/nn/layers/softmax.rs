@@ -1,4 +1,5 @@
-//! `nn.Softmax` and `nn.LogSoftmax` (`torch/nn/modules/activation.py`).
+//! `nn.Softmax`, `nn.Softmin`, `nn.LogSoftmax` and `nn.Softmax2d`
+//! (`torch/nn/modules/activation.py`).
 
 use tch::Tensor;
 
@@ -50,6 +51,45 @@ impl Module for Softmax {
     }
 }
 
+/// `nn.Softmin(dim)`: `softmax(-x)` along `dim`.
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(Softmin::new(1).to_string(), "Softmin(dim=1)");
+/// ```
+pub struct Softmin {
+    dim: i64,
+    hooks: ForwardHooks,
+}
+
+impl Softmin {
+    /// Softmin along `dim`.
+    pub fn new(dim: i64) -> Softmin {
+        Softmin {
+            dim,
+            hooks: ForwardHooks::default(),
+        }
+    }
+}
+
+impl Module for Softmin {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        record_forward(self, || xs.neg().softmax(self.dim, None))
+    }
+
+    fn type_name(&self) -> String {
+        "Softmin".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+
+    fn extra_repr(&self) -> String {
+        format!("dim={}", self.dim)
+    }
+}
+
 /// `nn.LogSoftmax(dim)`: `log(softmax(x))` along `dim`, computed stably
 /// (what `NLLLoss` expects).
 ///
@@ -90,4 +130,25 @@ impl Module for LogSoftmax {
     }
 }
 
-layer_traits!(Softmax, LogSoftmax);
+simple_layer!(
+    /// `nn.Softmax2d()`: softmax over the channels at each location of a
+    /// `[N, C, H, W]` or `[C, H, W]` input.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Softmax2d::new().to_string(), "Softmax2d()");
+    /// let p = Softmax2d::new().forward_t(&Tensor::zeros([1, 4, 2, 2], (Kind::Float, Device::Cpu)), false);
+    /// assert_eq!(p.double_value(&[0, 3, 1, 1]), 0.25);
+    /// ```
+    Softmax2d,
+    |xs| {
+        let dim = xs.dim();
+        assert!(
+            dim == 3 || dim == 4,
+            "Softmax2d(): expected input to be 3D or 4D, got {dim}D instead"
+        );
+        xs.softmax(-3, None)
+    }
+);
+
+layer_traits!(Softmax, Softmin, LogSoftmax);

@@ -10,6 +10,12 @@ use crate::pyfmt::py_float;
 
 /// `Upsample`'s `scale_factor`: one factor for both dimensions or an
 /// `(h, w)` pair (printed as PyTorch prints them, `2.0` or `(2.0, 1.5)`).
+///
+/// ```
+/// use cnn_lab::*;
+/// assert_eq!(Scale2::from(2), Scale2::Same(2.0));
+/// assert_eq!(Upsample::new().scale_factor((2.0, 1.5)).to_string(), "Upsample(scale_factor=(2.0, 1.5), mode='nearest')");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scale2 {
     /// The same factor for height and width.
@@ -173,6 +179,22 @@ impl Module for Upsample {
                 return Some("only one of size or scale_factor should be defined".into())
             }
             _ => {}
+        }
+        if let Some(scale) = self.scale_factor {
+            let (h, w) = scale.pair();
+            if !(h > 0.0 && w > 0.0) {
+                return Some(format!(
+                    "scale_factor must be positive, got ({}, {})",
+                    py_float(h),
+                    py_float(w)
+                ));
+            }
+        }
+        if let Some(size) = self.size {
+            let (h, w) = size.pair();
+            if h <= 0 || w <= 0 {
+                return Some(format!("size must be positive, got {size}"));
+            }
         }
         if !MODES.contains(&self.mode.as_str()) {
             return Some(format!(

@@ -19,6 +19,8 @@ use super::PyValue;
 mod convert;
 mod rebuild;
 mod stack;
+#[cfg(test)]
+mod tests;
 
 type PResult<T> = Result<T, String>;
 

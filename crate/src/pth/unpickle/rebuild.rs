@@ -151,10 +151,21 @@ impl Unpickler<'_, '_, '_> {
     /// BINPERSID: `('storage', storage class, key, location, numel)`.
     pub(super) fn persistent(&mut self, pid: Val) -> PResult<Val> {
         let items = self.tuple_items(pid, "a persistent id's parts")?;
+        // The pre-1.6 format saves a module's class as ('module', class,
+        // source file, source): the class stands for itself.
+        if items.len() == 4 && self.str_of(items[0]) == Some("module") {
+            return match self.node(items[1]) {
+                Some(Node::Global(_)) => Ok(items[1]),
+                _ => Err("a ('module', …) persistent id without a class".into()),
+            };
+        }
         if items.len() < 5 || self.str_of(items[0]) != Some("storage") {
             return Err(
                 "a persistent id that is not ('storage', type, key, location, numel)".into(),
             );
+        }
+        if items.len() > 5 && !matches!(items[5], Val::None) {
+            return Err("a view of a storage (pre-1.0 format) is not supported".into());
         }
         let class = self
             .global_name(items[1])
