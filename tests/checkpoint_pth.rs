@@ -186,12 +186,72 @@ fn pth_written_by_cnn_lab_loads_in_pytorch_weights_only_with_same_accuracy() {
         ],
     );
     train_support::assert_same_outputs(&model, &out, &logits);
+    let (x, _) = train_support::mnist(false, 1000);
+    let ours = tch::no_grad(|| model.forward_t(&x, false));
+    let theirs = read_state_dict(&logits).unwrap().remove(0).1;
+    let diff = (&ours - &theirs).abs().max().double_value(&[]);
+    println!(
+        "cnn_lab's .pth in PyTorch: accuracy {}, max |logit difference| = {diff:e}",
+        train_support::field(&out, "accuracy")
+    );
+    assert!(diff <= 1e-6);
     // And cnn_lab reads its own file back.
     let again = MnistCNNModel::new(0.3);
     load_model(&again, &path).unwrap();
     assert!(again.classifier.state_dict()[0]
         .1
         .equal(&model.classifier.state_dict()[0].1));
+}
+
+#[test]
+fn checkpoint_tree_written_by_cnn_lab_loads_in_pytorch_weights_only() {
+    let dir = common::scratch_dir("checkpoint_pth_tree");
+    let path = dir.join("checkpoint.pth");
+    let w = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).view([2, 2]);
+    let tree = PyValue::dict([
+        ("epoch", PyValue::from(3)),
+        (
+            "model_state_dict",
+            PyValue::state_dict(&[("fc.weight".to_string(), w)]),
+        ),
+        (
+            "optimizer_state_dict",
+            PyValue::dict([
+                (
+                    "state",
+                    PyValue::Dict(vec![(
+                        PyValue::from(0),
+                        PyValue::dict([("step", PyValue::from(Tensor::from(5.0f32)))]),
+                    )]),
+                ),
+                (
+                    "param_groups",
+                    PyValue::from(vec![PyValue::dict([
+                        ("lr", PyValue::from(0.001)),
+                        ("betas", PyValue::Tuple(vec![0.9.into(), 0.999.into()])),
+                        ("fused", PyValue::None),
+                        ("amsgrad", PyValue::from(false)),
+                        ("params", PyValue::from(vec![PyValue::from(0)])),
+                    ])]),
+                ),
+            ]),
+        ),
+        ("big", PyValue::from(-(1i64 << 40))),
+        ("note", PyValue::from("한글 ok")),
+        ("bytes", PyValue::Bytes(vec![0, 255, 7])),
+        ("rng", PyValue::from(Tensor::from_slice(&[1u8, 2, 3]))),
+        ("flags", PyValue::from(Tensor::from_slice(&[true, false]))),
+    ]);
+    cnn_lab::pth::save_pth(&path, &tree).unwrap();
+    let shown = common::run_python("pth_files.py", &["show", path.to_str().unwrap()]);
+    assert_eq!(
+        shown.trim(),
+        "{'epoch': 3, 'model_state_dict': ('OrderedDict', {'fc.weight': 'T(torch.float32, [2, 2], 10.0)'}), \
+         'optimizer_state_dict': {'state': {0: {'step': 'T(torch.float32, [], 5.0)'}}, \
+         'param_groups': [{'lr': 0.001, 'betas': (0.9, 0.999), 'fused': None, 'amsgrad': False, \
+         'params': [0]}]}, 'big': -1099511627776, 'note': '한글 ok', 'bytes': b'\\x00\\xff\\x07', \
+         'rng': 'T(torch.uint8, [3], 6.0)', 'flags': 'T(torch.bool, [2], 1.0)'}"
+    );
 }
 
 #[test]

@@ -71,18 +71,21 @@ fn fix_pickle_crc(file: &mut [u8], crc: u32) {
     }
 }
 
+/// Flips one to eight random bits anywhere.
+fn flip_bits(rng: &mut Rng, file: &mut [u8]) {
+    for _ in 0..1 + rng.below(8) {
+        let i = rng.below(file.len());
+        file[i] ^= 1 << rng.below(8);
+    }
+}
+
 fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
     let mut file = original.to_vec();
     if !original.starts_with(b"PK") {
         // The pre-1.6 format: pickles and raw storages, no checksums.
         match rng.below(3) {
             0 => file.truncate(rng.below(original.len())),
-            1 => {
-                for _ in 0..1 + rng.below(8) {
-                    let i = rng.below(file.len());
-                    file[i] ^= 1 << rng.below(8);
-                }
-            }
+            1 => flip_bits(rng, &mut file),
             _ => {
                 // Mostly in the pickles at the start, where the structure is.
                 let span = original.len().min(4096);
@@ -99,12 +102,7 @@ fn mutate(rng: &mut Rng, original: &[u8]) -> Vec<u8> {
         // Truncated anywhere.
         0 => file.truncate(rng.below(original.len())),
         // A few bits flipped anywhere (checksums catch most in the data).
-        1 => {
-            for _ in 0..1 + rng.below(8) {
-                let i = rng.below(file.len());
-                file[i] ^= 1 << rng.below(8);
-            }
-        }
+        1 => flip_bits(rng, &mut file),
         // Bytes overwritten in the zip headers and central directory.
         2 => {
             let tail = original.len() - pkl.end;

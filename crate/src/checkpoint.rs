@@ -134,7 +134,9 @@ pub fn save_state_dict(tensors: &[(String, Tensor)], path: impl AsRef<Path>) -> 
 ///   `state_dict()` gives them, non-persistent buffers skipped);
 /// - a `.pth` general checkpoint dict (`{"epoch": …, "model_state_dict": …,
 ///   …}`): its only state dict, else the one under `model_state_dict`,
-///   `state_dict` or `model` (see [`read_state_dict_entry`] to name it).
+///   `state_dict` or `model` (see [`read_state_dict_entry`] to name it);
+/// - any of these in PyTorch's format from before 1.6
+///   (`_use_new_zipfile_serialization=False`).
 ///
 /// Nothing in a `.pth` is run: see [`crate::pth`].
 pub fn read_state_dict(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {

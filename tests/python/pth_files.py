@@ -28,6 +28,9 @@
   pth_files.py check WEIGHTS DATASETS LOGITS_OUT
       torch.load(WEIGHTS, weights_only=True) + load_state_dict(strict=True);
       print loss/accuracy/keys of test_multi_classification on 1,000 test images.
+  pth_files.py show FILE
+      print torch.load(FILE, weights_only=True) as Python's repr, each tensor
+      shown as 'T(dtype, shape, sum)' and each OrderedDict as ('OrderedDict', {…}).
   pth_files.py run-payload FILE
       unpickle FILE's data.pkl with Python's own pickle (which runs it), to
       show the payload is live.
@@ -37,6 +40,7 @@ import os
 import pickle
 import sys
 import zipfile
+from collections import OrderedDict
 
 import torch
 from safetensors.torch import save_file
@@ -219,6 +223,21 @@ def check(weights, root, logits_out):
     print("keys " + ",".join(model.state_dict().keys()))
 
 
+def show(path):
+    def plain(v):
+        if isinstance(v, torch.Tensor):
+            return f"T({v.dtype}, {list(v.shape)}, {v.double().sum().item()})"
+        if isinstance(v, OrderedDict):  # its repr differs between Python versions
+            return ("OrderedDict", {plain(k): plain(x) for k, x in v.items()})
+        if isinstance(v, dict):
+            return {plain(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return type(v)(plain(x) for x in v)
+        return v
+
+    print(repr(plain(torch.load(path, weights_only=True))).replace('"', "'"))
+
+
 def run_payload(path):
     z = zipfile.ZipFile(path)
     name = next(n for n in z.namelist() if n.endswith("/data.pkl"))
@@ -232,6 +251,8 @@ if __name__ == "__main__":
         write(sys.argv[2], sys.argv[3])
     elif cmd == "small":
         small(sys.argv[2])
+    elif cmd == "show":
+        show(sys.argv[2])
     elif cmd == "check":
         check(sys.argv[2], sys.argv[3], sys.argv[4])
     else:

@@ -1,5 +1,5 @@
-//! PyTorch's `.pth` files (`torch.save`'s zip format), read without running
-//! anything and written back.
+//! PyTorch's `.pth` files (`torch.save`'s zip format, and its format from
+//! before 1.6), read without running anything, and written back.
 //!
 //! [`load_pth`] is `torch.load(path, map_location="cpu", weights_only=True)`
 //! plus whole pickled modules: it returns the file's Python value as a
