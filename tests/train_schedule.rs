@@ -130,3 +130,38 @@ fn fit_on_a_model_without_trainable_tensors_is_an_error() {
     .to_string();
     assert!(err.contains("has no trainable tensors"), "{err}");
 }
+
+#[test]
+fn the_live_chart_redraws_at_each_loss_point_and_says_what_it_cost() {
+    let _lock = rng_lock();
+    cnn_lab::manual_seed(4);
+    // The lecture's 235 batches per epoch, of 4 images each to stay fast.
+    let (train, val) = (mnist_loader(true, 940, 4), mnist_loader(false, 64, 64));
+    let model = TinyCnn::new(10, 0.0);
+    let mut opt = Adam::new(model.parameters(), 1e-3);
+    let options = FitOptions::default()
+        .progress(Progress::Off)
+        .live_plot(true);
+    let result = fit(
+        &train,
+        &val,
+        &model,
+        &CrossEntropyLoss::new(),
+        &mut opt,
+        1,
+        options,
+    )
+    .unwrap();
+    let points = result.train_loss_steps.len();
+    assert!(points >= 5, "{points} points in a 235-batch epoch");
+    // One picture per point plus one at the epoch's end.
+    let per_redraw = result.chart_s / (points + 1) as f64;
+    println!(
+        "live chart: {points} points, {} redraws, {:.1} ms each, {:.2}% of the {:.1} s epoch",
+        points + 1,
+        per_redraw * 1e3,
+        100.0 * result.chart_s / result.epoch_s[0],
+        result.epoch_s[0]
+    );
+    assert!(result.chart_s > 0.0);
+}

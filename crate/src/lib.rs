@@ -75,6 +75,8 @@ pub use optim::{
     StepLR,
 };
 pub use train::{lr_find, LrFindOptions, LrFinder};
+// Mistakes (fastai's ClassificationInterpretation).
+pub use train::{most_confused, plot_top_losses, top_losses, TopLosses};
 // Augmentation (torchvision.transforms), applied by DataLoader::transform.
 pub use data::transforms::{
     Compose, RandomAffine, RandomCrop, RandomHorizontalFlip, RandomRotation, Transform,

@@ -33,6 +33,7 @@ mod device;
 mod evaluate;
 mod fit;
 mod graphed;
+mod interpret;
 mod lr_find;
 mod options;
 mod parts;
@@ -40,6 +41,7 @@ mod progress;
 
 pub use evaluate::{evaluate, test_binary_classification, test_multi_classification};
 pub use fit::{fit, train_one_epoch};
+pub use interpret::{most_confused, plot_top_losses, top_losses, TopLosses};
 pub use lr_find::{lr_find, LrFindOptions, LrFinder};
 pub use options::{FitOptions, FitResult, Mode};
 pub use progress::Progress;
