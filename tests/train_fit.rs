@@ -55,7 +55,7 @@ fn fit_returns_histories_and_saves_the_best_model() {
     assert!(val_loss[2] < val_loss[0], "learning: {val_loss:?}");
     assert!(val_acc[2] > 0.7, "{val_acc:?}");
     // The histories go straight to the lecture's picture.
-    let png = plot_fit_result(&train_loss, &train_acc, &val_loss, &val_acc).unwrap();
+    let png = plot_fit_result(&(&train_loss, &train_acc, &val_loss, &val_acc)).unwrap();
     assert!(png.width() > 0);
 
     // The file holds the best epoch's weights: reloaded, the validation loss is that epoch's.

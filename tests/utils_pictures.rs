@@ -67,12 +67,12 @@ const WRONG_RED: [u8; 3] = [210, 20, 20];
 
 #[test]
 fn plot_fit_result_draws_train_and_validation_in_both_charts() {
-    let png = plot_fit_result(
+    let png = plot_fit_result(&(
         &[0.62, 0.31, 0.24, 0.20, 0.17],
         &[0.78, 0.89, 0.91, 0.93, 0.94],
         &[0.40, 0.30, 0.27, 0.26, 0.27],
         &[0.85, 0.89, 0.90, 0.91, 0.905],
-    )
+    ))
     .unwrap();
     save(&png, "fit_result.png");
     let d = Decoded::of(&png);
@@ -91,7 +91,7 @@ fn plot_fit_result_draws_train_and_validation_in_both_charts() {
 
 #[test]
 fn plot_fit_result_shows_a_single_epoch_as_markers() {
-    let png = plot_fit_result(&[0.5], &[0.8], &[0.45], &[0.82]).unwrap();
+    let png = plot_fit_result(&(&[0.5], &[0.8], &[0.45], &[0.82])).unwrap();
     save(&png, "fit_result_one_epoch.png");
     let d = Decoded::of(&png);
     let half = d.width / 2;
@@ -105,12 +105,12 @@ fn plot_fit_result_shows_a_single_epoch_as_markers() {
 
 #[test]
 fn plot_fit_result_skips_nan_epochs() {
-    let png = plot_fit_result(
+    let png = plot_fit_result(&(
         &[0.5, f64::NAN, 0.3],
         &[0.8, 0.1, 0.9],
         &[0.4, 0.35, 0.3],
         &[0.8, 0.85, 0.9],
-    )
+    ))
     .unwrap();
     let d = Decoded::of(&png);
     assert!(d.count_near(TRAIN_BLUE, 0..d.width / 2) > 70);
@@ -118,9 +118,9 @@ fn plot_fit_result_skips_nan_epochs() {
 
 #[test]
 fn plot_fit_result_names_the_bad_history() {
-    let err = plot_fit_result(&[1.0], &[0.5], &[1.0], &[]).unwrap_err();
+    let err = plot_fit_result(&(&[1.0], &[0.5], &[1.0], &[0.0f64; 0])).unwrap_err();
     assert!(err.to_string().contains("val_acc is empty"), "{err}");
-    let err = plot_fit_result(&[1.0, 0.5], &[0.5, 0.6], &[1.0], &[0.5, 0.6]).unwrap_err();
+    let err = plot_fit_result(&(&[1.0, 0.5], &[0.5, 0.6], &[1.0], &[0.5, 0.6])).unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("val_loss has 1 values but train_loss has 2"),

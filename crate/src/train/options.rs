@@ -199,12 +199,7 @@ impl FitResult {
     /// # Ok::<(), cnn_lab::Error>(())
     /// ```
     pub fn plot(&self) -> crate::Result<crate::Png> {
-        crate::utils::plot_fit_result(
-            &self.train_loss,
-            &self.train_accuracy,
-            &self.val_loss,
-            &self.val_accuracy,
-        )
+        crate::utils::plot_fit_result(self)
     }
 }
 

@@ -18,28 +18,69 @@ const VAL_COLOR: RGBColor = RGBColor(255, 127, 14);
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 400;
 
+/// The four per-epoch curves `plot_fit_result` draws: a [`FitResult`], or a
+/// tuple `(train_loss, train_acc, val_loss, val_acc)` of slices or vectors
+/// (what `result.into()` gives, and what the lecture's `*result` unpacks).
+pub trait FitCurves {
+    /// `[train_loss, train_acc, val_loss, val_acc]`, one value per epoch each.
+    fn curves(&self) -> [&[f64]; 4];
+}
+
+impl FitCurves for FitResult {
+    fn curves(&self) -> [&[f64]; 4] {
+        [
+            &self.train_loss,
+            &self.train_accuracy,
+            &self.val_loss,
+            &self.val_accuracy,
+        ]
+    }
+}
+
+impl<A, B, C, D> FitCurves for (A, B, C, D)
+where
+    A: AsRef<[f64]>,
+    B: AsRef<[f64]>,
+    C: AsRef<[f64]>,
+    D: AsRef<[f64]>,
+{
+    fn curves(&self) -> [&[f64]; 4] {
+        [
+            self.0.as_ref(),
+            self.1.as_ref(),
+            self.2.as_ref(),
+            self.3.as_ref(),
+        ]
+    }
+}
+
 /// Draws loss (left) and accuracy (right) per epoch, train against
-/// validation, as the lecture's `plot_fit_result(*result)` does.
+/// validation, as the lecture's `plot_fit_result(*result)` does:
+/// `plot_fit_result(&result)?` with what `fit` returned.
 ///
-/// The four slices are the histories `fit` returns, one value per epoch;
-/// they must be non-empty and equally long. Epochs are numbered from 1 on
-/// the x axis; every value is marked with a dot so that a single epoch is
-/// visible too. Accuracy is drawn as given (a fraction or a percentage);
-/// the axis of a fraction stops at 1.
+/// The four curves (see [`FitCurves`]) are the histories `fit` returns, one
+/// value per epoch; they must be non-empty and equally long. Epochs are
+/// numbered from 1 on the x axis; every value is marked with a dot so that
+/// a single epoch is visible too. Accuracy is drawn as given (a fraction or
+/// a percentage); the axis of a fraction stops at 1.
 ///
-/// The result is a [`Png`]: as a cell's last expression
-/// (`plot_fit_result(&tl, &ta, &vl, &va)?`) it shows inline in Jupyter;
-/// elsewhere, [`Png::save`] it.
+/// The result is a [`Png`]: as a cell's last expression it shows inline in
+/// Jupyter; elsewhere, [`Png::save`] it.
 ///
 /// ```
 /// use cnn_lab::*;
 ///
-/// let png = plot_fit_result(&[0.9, 0.5, 0.3], &[0.7, 0.85, 0.9],
-///                           &[0.8, 0.55, 0.4], &[0.72, 0.83, 0.88])?;
+/// let png = plot_fit_result(&([0.9, 0.5, 0.3], [0.7, 0.85, 0.9],
+///                             [0.8, 0.55, 0.4], [0.72, 0.83, 0.88]))?;
 /// assert_eq!((png.width(), png.height()), (1000, 400));
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
-pub fn plot_fit_result(
+pub fn plot_fit_result<R: FitCurves + ?Sized>(result: &R) -> Result<Png> {
+    let [train_loss, train_acc, val_loss, val_acc] = result.curves();
+    plot_curves(train_loss, train_acc, val_loss, val_acc)
+}
+
+fn plot_curves(
     train_loss: &[f64],
     train_acc: &[f64],
     val_loss: &[f64],

@@ -17,5 +17,5 @@ pub(crate) mod lr_plot;
 
 pub use confusion::{confusion_matrix, confusion_matrix_of, ConfusionMatrix};
 pub use features::{conv_kernels, feature_maps, pooling_before_after};
-pub use history::plot_fit_result;
+pub use history::{plot_fit_result, FitCurves};
 pub use images::{show_images, ImageGrid};
