@@ -5,7 +5,9 @@ mod common;
 mod train_support;
 
 use cnn_lab::*;
-use train_support::{check_cnn_lab_to_pytorch, check_pytorch_to_cnn_lab, mnist_loader, TinyCnn};
+use train_support::{
+    check_cnn_lab_to_pytorch, check_pytorch_to_cnn_lab, mnist_loader, tensor, TinyCnn,
+};
 
 #[test]
 fn weights_saved_by_cnn_lab_load_strictly_in_pytorch_with_same_logits() {
@@ -19,8 +21,8 @@ fn pytorch_state_dict_from_save_file_loads_with_same_logits() {
     let model = TinyCnn::new(10, 0.0);
     check_pytorch_to_cnn_lab(&model, "tiny");
     // The int64 buffer crossed too: PyTorch trained 4 batches.
-    assert_eq!(model.bn.num_batches_tracked.kind(), Kind::Int64);
-    assert_eq!(model.bn.num_batches_tracked.int64_value(&[]), 4);
+    assert_eq!(tensor(&model, "bn.num_batches_tracked").kind(), Kind::Int64);
+    assert_eq!(model.bn.num_batches_tracked(), 4);
 }
 
 #[test]
@@ -40,12 +42,12 @@ fn strict_load_error_lists_everything_as_pytorch_does() {
             *t = Tensor::zeros([8, 1, 3, 3], (Kind::Float, Device::Cpu));
         }
     }
-    let before = model.conv.bias.copy();
+    let before = model.conv.bias_tensor().unwrap().copy();
     let err = load_state_dict(&model, &sd).unwrap_err();
     let pytorch = common::run_python("interop_strict_message.py", &[]);
     assert_eq!(err.to_string(), pytorch);
     // Nothing is copied when the check fails.
-    assert!(model.conv.bias.equal(&before));
+    assert!(model.conv.bias_tensor().unwrap().equal(&before));
 }
 
 #[test]
@@ -79,7 +81,7 @@ fn leftover_truncated_temp_file_does_not_affect_the_checkpoint() {
 
     let other = TinyCnn::new(10, 0.0);
     load_model(&other, &path).unwrap();
-    assert!(other.fc.weight.equal(&model.fc.weight));
+    assert!(other.fc.weight().equal(model.fc.weight()));
     // A truncated file itself is reported, not loaded.
     let err = load_model(&other, &leftover).unwrap_err().to_string();
     assert!(err.contains("not a safetensors file"), "{err}");
@@ -97,8 +99,8 @@ fn load_copies_into_existing_tensors_so_optimizer_keeps_working() {
     let model = TinyCnn::new(10, 0.0);
     let mut optimizer = Sgd::new(model.parameters(), 0.1);
     load_model(&model, &path).unwrap();
-    assert!(model.fc.bias.equal(&source.fc.bias));
-    assert!(model.fc.bias.requires_grad());
+    assert!(tensor(&model, "fc.bias").equal(&tensor(&source, "fc.bias")));
+    assert!(tensor(&model, "fc.bias").requires_grad());
     let loader = mnist_loader(true, 256, 256);
     train_one_epoch(
         &loader,
@@ -109,5 +111,5 @@ fn load_copies_into_existing_tensors_so_optimizer_keeps_working() {
     )
     .unwrap();
     // The optimizer updated the very tensors the checkpoint was loaded into.
-    assert!(!model.fc.bias.equal(&source.fc.bias));
+    assert!(!tensor(&model, "fc.bias").equal(&tensor(&source, "fc.bias")));
 }

@@ -1,11 +1,10 @@
-//! Small models and MNIST reading for the train/checkpoint tests, written
-//! against the `Module` trait only (the PyTorch-named layers live on another
-//! branch). `TinyCnn` mirrors `tests/python/interop_models.py::TinyCnn`.
+//! A small model and MNIST reading for the train/checkpoint tests.
+//! `TinyCnn` mirrors `tests/python/interop_models.py::TinyCnn`.
 #![allow(dead_code)]
 
 use std::path::Path;
 
-use cnn_lab::{DataLoader, Kind, Module, NamedTensor, Tensor};
+use cnn_lab::{BatchNorm2d, Conv2d, DataLoader, Kind, Linear, Module, Tensor};
 
 /// `manual_seed` sets one process-wide generator and the test harness runs
 /// tests on parallel threads: tests that draw random numbers take this lock.
@@ -15,154 +14,46 @@ pub fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
     RNG.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn param(shape: &[i64], fan_in: i64) -> Tensor {
-    // PyTorch's default init bound for Conv2d/Linear weights and biases.
-    let bound = 1.0 / (fan_in as f64).sqrt();
-    Tensor::empty(shape, (Kind::Float, cnn_lab::Device::Cpu))
-        .uniform_(-bound, bound)
-        .set_requires_grad(true)
-}
+/// `nn.Linear(i, o)`, for the tests that train a bare linear layer.
+pub type Lin = Linear;
 
-fn t(name: &str, tensor: &Tensor, trainable: bool) -> NamedTensor {
-    NamedTensor {
-        name: name.into(),
-        tensor: tensor.shallow_clone(),
-        trainable,
-    }
-}
-
-/// `nn.Conv2d(cin, cout, 3, padding=1)`.
-pub struct Conv {
-    pub weight: Tensor,
-    pub bias: Tensor,
-}
-
-impl Conv {
-    pub fn new(cin: i64, cout: i64) -> Conv {
-        Conv {
-            weight: param(&[cout, cin, 3, 3], cin * 9),
-            bias: param(&[cout], cin * 9),
-        }
-    }
-}
-
-impl Module for Conv {
-    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        xs.conv2d(&self.weight, Some(&self.bias), [1, 1], [1, 1], [1, 1], 1)
-    }
-    fn own_tensors(&self) -> Vec<NamedTensor> {
-        vec![t("weight", &self.weight, true), t("bias", &self.bias, true)]
-    }
-}
-
-/// `nn.BatchNorm2d(c)` with its three buffers.
-pub struct Bn {
-    pub weight: Tensor,
-    pub bias: Tensor,
-    pub running_mean: Tensor,
-    pub running_var: Tensor,
-    pub num_batches_tracked: Tensor,
-}
-
-impl Bn {
-    pub fn new(c: i64) -> Bn {
-        let opts = (Kind::Float, cnn_lab::Device::Cpu);
-        Bn {
-            weight: Tensor::ones([c], opts).set_requires_grad(true),
-            bias: Tensor::zeros([c], opts).set_requires_grad(true),
-            running_mean: Tensor::zeros([c], opts),
-            running_var: Tensor::ones([c], opts),
-            num_batches_tracked: Tensor::zeros([], (Kind::Int64, cnn_lab::Device::Cpu)),
-        }
-    }
-}
-
-impl Module for Bn {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        if train {
-            let _g = tch::no_grad_guard();
-            let _ = self.num_batches_tracked.shallow_clone().g_add_scalar_(1);
-        }
-        Tensor::batch_norm(
-            xs,
-            Some(&self.weight),
-            Some(&self.bias),
-            Some(&self.running_mean),
-            Some(&self.running_var),
-            train,
-            0.1,
-            1e-5,
-            false,
-        )
-    }
-    fn own_tensors(&self) -> Vec<NamedTensor> {
-        vec![
-            t("weight", &self.weight, true),
-            t("bias", &self.bias, true),
-            t("running_mean", &self.running_mean, false),
-            t("running_var", &self.running_var, false),
-            t("num_batches_tracked", &self.num_batches_tracked, false),
-        ]
-    }
-}
-
-/// `nn.Linear(i, o)`.
-pub struct Lin {
-    pub weight: Tensor,
-    pub bias: Tensor,
-}
-
-impl Lin {
-    pub fn new(i: i64, o: i64) -> Lin {
-        Lin {
-            weight: param(&[o, i], i),
-            bias: param(&[o], i),
-        }
-    }
-}
-
-impl Module for Lin {
-    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        xs.linear(&self.weight, Some(&self.bias))
-    }
-    fn own_tensors(&self) -> Vec<NamedTensor> {
-        vec![t("weight", &self.weight, true), t("bias", &self.bias, true)]
-    }
-}
-
-/// conv(1→4) → bn → relu → maxpool 2 → flatten → dropout → linear(784→out).
+/// conv(1→4, 3, padding 1) → bn → relu → maxpool 2 → flatten → dropout →
+/// linear(784→out), from cnn_lab's own layers.
+#[derive(Module)]
 pub struct TinyCnn {
-    pub conv: Conv,
-    pub bn: Bn,
-    pub fc: Lin,
+    pub conv: Conv2d,
+    pub bn: BatchNorm2d,
+    pub fc: Linear,
     pub dropout: f64,
 }
 
 impl TinyCnn {
     pub fn new(outputs: i64, dropout: f64) -> TinyCnn {
         TinyCnn {
-            conv: Conv::new(1, 4),
-            bn: Bn::new(4),
-            fc: Lin::new(4 * 14 * 14, outputs),
+            conv: Conv2d::new(1, 4, 3).padding(1),
+            bn: BatchNorm2d::new(4),
+            fc: Linear::new(4 * 14 * 14, outputs),
             dropout,
         }
     }
+
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        let h = xs.apply_t(&self.conv, train);
+        let h = h.apply_t(&self.bn, train).relu().max_pool2d_default(2);
+        let h = h.flatten(1, -1).dropout(self.dropout, train);
+        h.apply_t(&self.fc, train)
+    }
 }
 
-impl Module for TinyCnn {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let h = self.conv.forward_t(xs, train);
-        let h = self.bn.forward_t(&h, train).relu().max_pool2d_default(2);
-        let h = h.flatten(1, -1).dropout(self.dropout, train);
-        self.fc.forward_t(&h, train)
-    }
-    fn children(&self) -> Vec<(String, &dyn Module)> {
-        vec![
-            ("conv".into(), &self.conv as &dyn Module),
-            ("bn".into(), &self.bn),
-            ("fc".into(), &self.fc),
-        ]
-    }
+/// The tensor `name` of `model`'s `state_dict` (sharing storage).
+pub fn tensor(model: &dyn Module, name: &str) -> Tensor {
+    use cnn_lab::ModuleExt;
+    model
+        .state_dict()
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .unwrap_or_else(|| panic!("no {name} in the state_dict"))
+        .1
 }
 
 /// The first `n` MNIST images (`[n, 1, 28, 28]`, float in [0, 1], as
