@@ -239,8 +239,12 @@ where
 /// decreasing subsequence), and the index about two thirds along it.
 fn valley(losses: &[f64]) -> usize {
     let n = losses.len();
-    let mut lds = vec![1usize; n];
-    let (mut max_start, mut max_end) = (0, 0);
+    if n == 0 {
+        return 0;
+    }
+    let mut lds = vec![1i64; n];
+    // Signed as in fastai's Python: a descent from index 0 starts at -1.
+    let (mut max_start, mut max_end) = (0i64, 0usize);
     for i in 1..n {
         for j in 0..i {
             if losses[i] < losses[j] && lds[i] < lds[j] + 1 {
@@ -248,12 +252,13 @@ fn valley(losses: &[f64]) -> usize {
             }
             if lds[max_end] < lds[i] {
                 max_end = i;
-                max_start = max_end - lds[max_end];
+                max_start = max_end as i64 - lds[max_end];
             }
         }
     }
-    let sections = (max_end - max_start) as f64 / 3.0;
-    (max_start + sections as usize + (sections / 2.0) as usize).min(n - 1)
+    let sections = (max_end as i64 - max_start) as f64 / 3.0;
+    let idx = max_start + sections as i64 + (sections / 2.0) as i64;
+    idx.clamp(0, n as i64 - 1) as usize
 }
 
 /// fastai's `steep`: where the loss falls fastest per step.
@@ -280,5 +285,14 @@ mod tests {
         // index 1 (max_end 9 minus its length 8) to 9; 1 + int(8/3) + int(8/6) = 4.
         assert_eq!(valley(&losses), 4);
         assert_eq!(steepest(&losses), 6);
+    }
+
+    #[test]
+    fn valley_of_a_descent_from_the_first_point_is_fastais() {
+        // fastai: max_end 4, lds 5, max_start -1; -1 + int(5/3) + int(5/6) = 0.
+        assert_eq!(valley(&[5.0, 4.0, 3.0, 2.0, 1.0, 3.0]), 0);
+        // Longer: max_end 7, max_start -1, sections 8/3: -1 + 2 + 1 = 2.
+        assert_eq!(valley(&[9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 4.0]), 2);
+        assert_eq!(valley(&[]), 0);
     }
 }
