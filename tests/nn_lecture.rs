@@ -121,25 +121,6 @@ fn reference(mode: &str) -> Value {
     serde_json::from_str(&common::run_python("nn_reference.py", &[mode])).expect("JSON")
 }
 
-/// Line-by-line comparison, so a failure points at the first differing line.
-fn assert_same_text(case: &str, ours: &str, theirs: &str) {
-    let (a, b): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
-    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-        assert_eq!(
-            x,
-            y,
-            "{case}: line {} differs\nours:\n{ours}\ntorch:\n{theirs}",
-            i + 1
-        );
-    }
-    assert_eq!(
-        a.len(),
-        b.len(),
-        "{case}: line count\nours:\n{ours}\ntorch:\n{theirs}"
-    );
-    assert_eq!(ours, theirs, "{case}: trailing whitespace/newline");
-}
-
 fn layer_case(name: &str) -> Box<dyn Module> {
     match name {
         "conv_same" => Box::new(Conv2d::new(1, 32, 3).stride(1).padding("same")),
@@ -186,7 +167,7 @@ fn printout_equals_pytorch_print_for_the_model_and_each_layer() {
     assert!(cases.len() >= 20);
     for (name, text) in cases {
         let ours = layer_case(name).repr().to_string();
-        assert_same_text(name, &ours, text.as_str().unwrap());
+        common::assert_same_lines(name, &ours, text.as_str().unwrap());
     }
     // Layers print the same way through Display.
     assert_eq!(
@@ -317,7 +298,7 @@ fn summary_text_and_figures_equal_torchinfo() {
             })
             .collect();
         assert_eq!(rows, their_rows, "{name}: rows (type, depth, output shape)");
-        assert_same_text(name, &s.to_string(), theirs["text"].as_str().unwrap());
+        common::assert_same_lines(name, &s.to_string(), theirs["text"].as_str().unwrap());
     }
 }
 
@@ -366,7 +347,7 @@ fn summary_lists_an_unrecorded_user_block_as_a_container() {
         "├─ConvBlock: 1-1                         --          ",
     );
     let ours = summary(&plain, &[2, 1, 8, 8]).unwrap().to_string();
-    assert_same_text("nested, unrecorded", &ours, theirs.trim_end());
+    common::assert_same_lines("nested, unrecorded", &ours, theirs.trim_end());
 }
 
 #[test]
