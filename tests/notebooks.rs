@@ -212,11 +212,23 @@ fn lecture_notebooks_run_in_order_train_and_reload() {
         "predictions, confusion matrix, worst digits"
     );
 
-    // Fashion-MNIST: harder; one epoch of this model reaches ~0.88.
+    // Fashion-MNIST: harder. The notebook trains twice and prints both figures:
+    // the plain fit (one epoch reached 0.858 here) and the augmented one with
+    // OneCycleLR peaking at lr_find's suggestion (0.734 after one epoch: random
+    // crops and flips make one pass harder; 0.10 would be chance).
     let nb = executed_copy("fashion_mnist_cnn.ipynb");
     let text = printed(&nb);
-    let acc = last_figure(&text, "Validation Accuracy:").expect("validation accuracy printed");
-    assert!(acc >= 0.80, "fashion validation accuracy {acc} < 0.80");
+    let plain = last_figure(&text, "plain:     Validation Accuracy").expect("plain figure printed");
+    assert!(
+        plain >= 0.80,
+        "fashion plain validation accuracy {plain} < 0.80"
+    );
+    let aug =
+        last_figure(&text, "augmented: Validation Accuracy").expect("augmented figure printed");
+    assert!(
+        aug >= 0.60,
+        "fashion augmented validation accuracy {aug} < 0.60"
+    );
     assert!(pngs(&nb).len() >= 4);
 }
 
