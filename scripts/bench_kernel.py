@@ -7,6 +7,12 @@ timed with strace.
 
     scripts/bench_kernel.sh [--repeat N] [--trivial N] [--cold]
                             [--linkers mold,system] [--no-breakdown]
+                            [--no-phases]
+
+Also (unless --no-phases) a learner's first cells as the kernel itself
+accounts for them (CNN_LAB_KERNEL_TIMING=1): a `:dep`, a first `let` sent at
+once (Jupyter's Run All) and one sent after the background analysis is
+ready (a learner who reads the next cell first), then the trivial cell.
 
 Run by scripts/bench_kernel.sh (after set-up). Prints one table; the figures
 move with the machine's load, so compare rows from one run.
@@ -117,6 +123,54 @@ def breakdown(trivial):
     return rows
 
 
+def phases(trivial):
+    """A learner's first cells, with the kernel's own account of each."""
+    log = Path(tempfile.mkstemp(prefix="cnn_lab-kernel-timing-", suffix=".txt")[1])
+    results = {}
+    for pause in (False, True):
+        with open(log, "w") as stderr:
+            env = {**os.environ, "CNN_LAB_KERNEL_TIMING": "1"}
+            k = Kernel(ROOT / "notebooks", env=env, stderr=stderr)
+            try:
+                dep, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+                if err:
+                    raise SystemExit(f"`:dep` failed: {err}")
+                results.setdefault("phases: new kernel, :dep + use", []).append(dep)
+                if pause:
+                    deadline = time.monotonic() + 300
+                    while "background analysis: warm" not in log.read_text(errors="replace"):
+                        if time.monotonic() > deadline:
+                            raise SystemExit("no background analysis within 300 s")
+                        time.sleep(0.5)
+                secs, _, err = k.run("let x = 3;")
+                if err:
+                    raise SystemExit(f"`let x = 3;` failed: {err}")
+                name = "first `let x = 3;`, " + ("after the background analysis" if pause
+                                                  else "sent at once (Run All)")
+                results[name] = [secs]
+                if pause:
+                    for _ in range(trivial):
+                        secs, _, _ = k.run(TRIVIAL)
+                        results.setdefault(f"phases: trivial cell `{TRIVIAL}`", []).append(secs)
+                    secs, _, _ = k.run("let t = Tensor::from(1.0f32);\nt.size()")
+                    results["`let t = Tensor::from(1.0f32); t.size()`"] = [secs]
+            finally:
+                k.close()
+        text = log.read_text(errors="replace")
+        for line in text.splitlines():
+            if line.startswith("cnn_lab timing: "):
+                what, _, secs = line[len("cnn_lab timing: "):].rpartition(": ")
+                what = "kernel: " + what.split(" (")[0]
+                if what.startswith("kernel: final expression"):
+                    what = "kernel: final expression decided by analysis"
+                try:
+                    results.setdefault(what, []).append(float(secs.rstrip(" s")))
+                except ValueError:
+                    pass
+    log.unlink()
+    return results
+
+
 def table(title, results):
     print(f"\n{title}")
     print(f"{'measure':52} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>3}")
@@ -133,6 +187,7 @@ def main():
     p.add_argument("--linkers", default="",
                    help="comma-separated CNN_LAB_LINKER values to compare (default: the kernel's choice)")
     p.add_argument("--no-breakdown", action="store_true")
+    p.add_argument("--no-phases", action="store_true")
     args = p.parse_args()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"bench_kernel: {os.cpu_count()} cores, load average {load} at the start")
@@ -164,6 +219,8 @@ def main():
         if not args.no_breakdown:
             results.update(breakdown(args.trivial) or {})
         table(f"linker: {linker or 'the kernel default'}", results)
+    if not args.no_phases:
+        table("a learner's first cells, and the kernel's account of them", phases(args.trivial))
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"\nload average {load} at the end")
     return 0

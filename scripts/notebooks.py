@@ -145,10 +145,11 @@ def cmd_run(args):
 class Kernel:
     """A cnn_lab kernel started through jupyter_client, as Jupyter starts it."""
 
-    def __init__(self, cwd):
+    def __init__(self, cwd, **launch):
+        """`launch` goes to the kernel's process (e.g. env=, stderr=)."""
         from jupyter_client.manager import start_new_kernel
 
-        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(cwd))
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(cwd), **launch)
 
     def run(self, code, timeout=1800, on_text=None):
         """Executes `code`; returns (seconds, text outputs, error or None).

@@ -51,3 +51,8 @@ fn cell_libraries_stay_small_and_a_new_kernel_clears_the_previous_ones_from_its_
 fn tab_completes_cnn_labs_and_stds_names_and_shift_tab_shows_their_rustdoc() {
     kernel_check(&["complete"]);
 }
+
+#[test]
+fn after_dep_the_analysis_is_made_in_the_background_and_cells_keep_their_types_and_displays() {
+    kernel_check(&["latency"]);
+}

@@ -8,6 +8,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py abort
     python kernel_check.py disk
     python kernel_check.py complete
+    python kernel_check.py latency
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -34,10 +35,12 @@ def fail(message):
 class Kernel:
     """One kernel; every iopub message is kept with its arrival time."""
 
-    def __init__(self):
+    def __init__(self, **launch):
+        """`launch` goes to the kernel's process (e.g. env=, stderr=)."""
         from jupyter_client.manager import start_new_kernel
 
-        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(ROOT / "notebooks"), startup_timeout=600)
+        self.km, self.kc = start_new_kernel(kernel_name=KERNEL, cwd=str(ROOT / "notebooks"),
+                                            startup_timeout=600, **launch)
         self.messages = []  # (arrival, msg) in arrival order
 
     def _pump(self, timeout):
@@ -527,6 +530,103 @@ def cmd_complete(args):
         fail(f"completions slower than {COMPLETION_BOUND_S} s: {', '.join(slow)}")
 
 
+def cmd_latency(args):
+    """What scripts/kernel/patches/08-analysis-ahead.patch promises, read from
+    the kernel's own account of each cell (CNN_LAB_KERNEL_TIMING=1 on its
+    stderr): after `:dep cnn_lab` the analysis is made in the background
+    after the cell, and a later `let` finds it ready; a value of a standard
+    type in a cell that defines variables compiles once; later cells compile
+    without cargo (09-cells-without-cargo.patch) until a path dependency's
+    source changes; cnn_lab's own displays, variables' types, completions
+    and a bad `:dep`'s error stay."""
+    import tempfile
+
+    log = Path(tempfile.mkstemp(prefix="cnn_lab-kernel-timing-", suffix=".txt")[1])
+    env = {**os.environ, "CNN_LAB_KERNEL_TIMING": "1"}
+    with open(log, "w") as stderr, Kernel(env=env, stderr=stderr) as k:
+        def lines_since(mark):
+            text = log.read_text(errors="replace")
+            return [l for l in text[mark:].splitlines() if l.startswith("cnn_lab timing: ")]
+
+        def run(code, want=None):
+            mark = len(log.read_text(errors="replace"))
+            started = time.monotonic()
+            reply, own, _, _ = k.execute(code)
+            secs = time.monotonic() - started
+            text = outputs_text(own)
+            if reply["status"] != "ok":
+                fail(f"{code!r} failed: {text}")
+            if want is not None and want not in text:
+                fail(f"{code!r} shows {text!r}, not {want!r}")
+            phases = lines_since(mark)
+            print(f"{secs:6.2f} s  {code.splitlines()[-1][:60]!r}: "
+                  + "; ".join(p[len('cnn_lab timing: '):] for p in phases))
+            return text, phases
+
+        started = time.monotonic()
+        _, phases = run(DEP)
+        if any("background analysis: warm" in p for p in phases):
+            fail(f"the analysis was made during the `:dep` cell, not after it: {phases}")
+        # A learner reads the next cell; the analysis is made meanwhile.
+        mark = 0
+        deadline = time.monotonic() + 300
+        while not any("background analysis: warm" in p for p in lines_since(mark)):
+            if time.monotonic() > deadline:
+                fail(f"no background analysis within 300 s of `:dep`: {lines_since(0)}")
+            time.sleep(0.5)
+        print(f"the background analysis was ready {time.monotonic() - started:.1f} s after "
+              f"the `:dep` cell was sent")
+        _, phases = run("let x = 3;\nlet v = vec![1.0f64, 2.0];")
+        waited = [p for p in phases if "waited for the background analysis" in p]
+        if not waited or not waited[0].endswith(": 0.000 s"):
+            fail(f"the first `let` did not find the analysis ready: {phases}")
+        run("x + 1", "4")
+        run("v", "[1.0, 2.0]")
+        _, phases = run("let t = Tensor::from(2.0f64);\nt.size()", "[]")
+        compiles = [p for p in phases if p.startswith("cnn_lab timing: compile:")]
+        if len(compiles) != 1 or not any("final expression: DebugOnly" in p for p in phases):
+            fail(f"a Vec<i64> after a `let` should compile once, with Debug: {phases}")
+        run("let s = String::from(\"ab\");\ns.len()", "2")
+        # cnn_lab's own display (evcxr_display through a trait) stays.
+        text, _ = run("let m = cnn_lab::models::MnistCNNModel::new(0.3);\nm")
+        if "MnistCNNModel(" not in text or "Conv2d(" not in text:
+            fail(f"the model's final expression does not print as print(model): {text[:300]!r}")
+        secs, content = shell_request(k, lambda: k.kc.complete("v.le", 4))
+        if not any(m.startswith("len") for m in content.get("matches", [])):
+            fail(f"Tab after 'v.le' after the swap does not offer len: {content}")
+        print(f"complete: 'v.le' -> len in {secs:.2f} s")
+        # Cells after the first compile without cargo; a path dependency's
+        # edited source still reaches the next cell.
+        _, phases = run("println!(\"{}\", x * 2);", "6")
+        if not any("rustc without cargo" in p for p in phases):
+            fail(f"a cell after the first did not compile without cargo: {phases}")
+        probe = Path(tempfile.mkdtemp(prefix="cnn_lab-probe-"))
+        (probe / "src").mkdir()
+        (probe / "Cargo.toml").write_text(
+            '[package]\nname = "cnn_lab_probe"\nversion = "0.1.0"\nedition = "2021"\n')
+        (probe / "src" / "lib.rs").write_text("pub fn answer() -> i32 { 41 }\n")
+        run(f':dep cnn_lab_probe = {{ path = "{probe}" }}')
+        run("cnn_lab_probe::answer()", "41")
+        time.sleep(1.1)  # a modification time the filesystem tells apart
+        (probe / "src" / "lib.rs").write_text("pub fn answer() -> i32 { 42 }\n")
+        _, phases = run("cnn_lab_probe::answer()", "42")
+        if any("rustc without cargo" in p for p in phases):
+            fail(f"the cell after an edit of a path dependency skipped cargo: {phases}")
+        run("cnn_lab_probe::answer() + 1", "43")
+        reply, own, _, _ = k.execute(':dep cnn_lab_no_such_crate = { path = "/nonexistent/cnn_lab" }')
+        if reply["status"] == "ok":
+            fail(f"a `:dep` on a missing path was accepted: {outputs_text(own)}")
+        print(f"a bad `:dep` still fails: {outputs_text(own).strip().splitlines()[:1]}")
+    record = ROOT / "target" / "evcxr"
+    seen = [p for p in record.glob("slot-*/target/cnn_lab-validated-deps")
+            if "cnn_lab = " in p.read_text()]
+    if not seen:
+        fail("no build slot recorded cnn_lab as a validated dependency")
+    log.unlink()
+    import shutil
+    shutil.rmtree(probe, ignore_errors=True)
+
+
 def main():
     # The checks are of what a learner sees by default: no backtraces.
     os.environ.pop("RUST_BACKTRACE", None)
@@ -552,6 +652,8 @@ def main():
     p.set_defaults(func=cmd_disk)
     p = sub.add_parser("complete")
     p.set_defaults(func=cmd_complete)
+    p = sub.add_parser("latency")
+    p.set_defaults(func=cmd_latency)
     args = parser.parse_args()
     args.func(args)
 
