@@ -24,6 +24,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 base="${base:-$(mktemp -d /tmp/cnn_lab-measure.XXXXXX)}"
+# The datasets are not what is measured (a learner's loaders download ~80 MB
+# once): the clones use this checkout's datasets root, as scripts/env.sh
+# resolves it, so a machine without the mirrors still runs the notebooks.
+CNN_LAB_DATA="$(bash -c "source '$root/scripts/env.sh' >/dev/null 2>&1; echo \"\$CNN_LAB_DATA\"")"
+export CNN_LAB_DATA
 mkdir -p "$base"
 [ "$keep" = 1 ] || trap 'rm -rf "$base"' EXIT
 
