@@ -578,7 +578,8 @@ def cmd_latency(args):
               f"the `:dep` cell was sent")
         _, phases = run("let x = 3;\nlet v = vec![1.0f64, 2.0];")
         waited = [p for p in phases if "waited for the background analysis" in p]
-        if not waited or not waited[0].endswith(": 0.000 s"):
+        # Ready: the join returns at once (the thread may still be exiting).
+        if not waited or float(waited[0].rsplit(": ", 1)[1].rstrip(" s")) > 0.1:
             fail(f"the first `let` did not find the analysis ready: {phases}")
         run("x + 1", "4")
         run("v", "[1.0, 2.0]")
