@@ -77,3 +77,6 @@ impl MnistCNNModel {
             .apply_t(&self.classifier, train)
     }
 }
+
+pub mod weights;
+pub use weights::Weights;
