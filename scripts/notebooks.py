@@ -120,6 +120,9 @@ def cmd_run(args):
         print("no notebooks to run", file=sys.stderr)
         return 1
     status = 0
+    # The image notebooks' photos (scikit-image's samples and a stand-in for
+    # cats_and_dogs_filtered) beside them; idempotent and quick.
+    subprocess.run([sys.executable, str(ROOT / "scripts/make_photos.py")], check=True)
     for path in paths:
         print(f"running {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ...", flush=True)
         if path.name == "mnist_cnn_inference.ipynb":  # its .pth cells read what the lecture's PyTorch saves
