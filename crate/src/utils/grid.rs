@@ -27,6 +27,9 @@ pub(crate) enum Palette {
     Diverging,
     /// White (0) through light blue to dark blue (1): shares, counts.
     Blues,
+    /// Colour photos: a tile holds three values per pixel (red, green, blue,
+    /// interleaved, each in `[0, 1]`), drawn as they are.
+    Rgb,
 }
 
 impl Palette {
@@ -37,7 +40,7 @@ impl Palette {
             0.0
         };
         let stops: &[[f32; 3]] = match self {
-            Palette::Gray => &[[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]],
+            Palette::Gray | Palette::Rgb => &[[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]],
             // Five samples of matplotlib's viridis, linearly interpolated.
             Palette::Viridis => &[
                 [68.0, 1.0, 84.0],
@@ -265,7 +268,14 @@ fn stretch(tile: &Tile, w: u32, h: u32, palette: Palette) -> Vec<u8> {
         let sy = (y * tile.height / h as usize).min(tile.height - 1);
         for x in 0..w as usize {
             let sx = (x * tile.width / w as usize).min(tile.width - 1);
-            rgb.extend_from_slice(&palette.color(tile.values[sy * tile.width + sx]));
+            let at = sy * tile.width + sx;
+            if palette == Palette::Rgb {
+                let byte = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+                let px = tile.values.get(at * 3..at * 3 + 3).unwrap_or(&[0.0; 3]);
+                rgb.extend_from_slice(&[byte(px[0]), byte(px[1]), byte(px[2])]);
+            } else {
+                rgb.extend_from_slice(&palette.color(tile.values[at]));
+            }
         }
     }
     rgb

@@ -14,16 +14,26 @@ const OK_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// Title colour of a wrong prediction.
 pub(crate) const WRONG_COLOR: RGBColor = RGBColor(210, 20, 20);
 
-/// Splits `[N,1,H,W]` or `[N,H,W]` into `N` matrices scaled to `[0, 1]`:
-/// `uint8` is divided by 255, floats already in `[0, 1]` are kept, others
-/// (e.g. normalised with MNIST's mean and std) are min–max scaled per image.
-pub(crate) fn image_tiles(images: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>, usize, usize)> {
+/// Longest side, in pixels, a photo is shrunk to before it is drawn as a tile.
+const PHOTO_SIDE: i64 = 128;
+
+/// Splits `[N,1,H,W]`, `[N,H,W]` or colour `[N,3,H,W]` into `N` tiles scaled to
+/// `[0, 1]`: `uint8` is divided by 255, floats already in `[0, 1]` are kept,
+/// others (e.g. normalised with MNIST's or ImageNet's mean and std) are
+/// min–max scaled per image. Photos larger than 128 pixels a side are shrunk
+/// first (bilinear, antialiased), so a grid of 224×224 inputs stays readable.
+/// Returns the tiles, their height and width, and the palette (gray or RGB).
+pub(crate) fn image_tiles(
+    images: &Tensor,
+    what: &str,
+) -> Result<(Vec<Vec<f32>>, usize, usize, Palette)> {
     let size = images.size();
-    let (n, h, w) = match size.as_slice() {
-        [n, 1, h, w] | [n, h, w] => (*n as usize, *h as usize, *w as usize),
+    let (n, c, h, w) = match size.as_slice() {
+        [n, c @ (1 | 3), h, w] => (*n, *c, *h, *w),
+        [n, h, w] => (*n, 1, *h, *w),
         _ => {
             return Err(Error::Shape(format!(
-                "{what}: expected images of shape [N, 1, H, W] or [N, H, W], got {size:?}"
+                "{what}: expected images of shape [N, 1, H, W], [N, 3, H, W] or [N, H, W], got {size:?}"
             )))
         }
     };
@@ -31,9 +41,24 @@ pub(crate) fn image_tiles(images: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>,
         return Err(Error::Shape(format!("{what}: no pixels in shape {size:?}")));
     }
     let is_bytes = images.kind() == Kind::Uint8;
-    let values = to_vec::<f32>(images, what)?;
+    let mut x = images.to_device(tch::Device::Cpu).view([n, c, h, w]);
+    let (mut h, mut w) = (h, w);
+    if h.max(w) > PHOTO_SIDE {
+        let k = PHOTO_SIDE as f64 / h.max(w) as f64;
+        let (th, tw) = (
+            ((h as f64 * k).round() as i64).max(1),
+            ((w as f64 * k).round() as i64).max(1),
+        );
+        let float = x.f_to_kind(Kind::Float)?;
+        let small = tch::no_grad(|| float.f_internal_upsample_bilinear2d_aa([th, tw], false, None, None))?;
+        x = if is_bytes { small.clamp(0.0, 255.0) } else { small };
+        (h, w) = (th, tw);
+    }
+    // Channels last, so a colour tile's values are interleaved per pixel.
+    let x = x.permute([0, 2, 3, 1]).contiguous();
+    let values = to_vec::<f32>(&x, what)?;
     let tiles = values
-        .chunks(h * w)
+        .chunks((h * w * c) as usize)
         .map(|img| {
             if is_bytes {
                 img.iter().map(|v| v / 255.0).collect()
@@ -44,7 +69,8 @@ pub(crate) fn image_tiles(images: &Tensor, what: &str) -> Result<(Vec<Vec<f32>>,
             }
         })
         .collect();
-    Ok((tiles, h, w))
+    let palette = if c == 3 { Palette::Rgb } else { Palette::Gray };
+    Ok((tiles, h as usize, w as usize, palette))
 }
 
 /// A grid of images with their labels — build it with [`show_images`], set
@@ -60,14 +86,16 @@ pub struct ImageGrid {
     predictions: Option<Tensor>,
     class_names: Option<Vec<String>>,
     columns: usize,
-    scale: u32,
+    scale: Option<u32>,
     limit: usize,
 }
 
-/// Starts an [`ImageGrid`] of `images` (`[N,1,H,W]` or `[N,H,W]`; floats in
-/// `[0, 1]`, normalised floats, or `uint8`) titled by `labels` (`[N]`).
+/// Starts an [`ImageGrid`] of `images` (`[N,1,H,W]`, `[N,H,W]` or colour
+/// `[N,3,H,W]`; floats in `[0, 1]`, normalised floats, or `uint8`) titled by
+/// `labels` (`[N]`).
 ///
-/// Defaults: 8 columns, each pixel drawn 3×3, at most 32 images.
+/// Defaults: 8 columns, each pixel of a small image drawn 3×3 (a photo about
+/// 100 pixels a side), at most 32 images.
 ///
 /// ```
 /// use cnn_lab::*;
@@ -91,7 +119,7 @@ pub fn show_images(images: &Tensor, labels: &Tensor) -> ImageGrid {
         predictions: None,
         class_names: None,
         columns: 8,
-        scale: 3,
+        scale: None,
         limit: 32,
     }
 }
@@ -105,7 +133,7 @@ impl ImageGrid {
 
     /// Each image pixel is drawn as a `scale`×`scale` square.
     pub fn scale(mut self, scale: u32) -> Self {
-        self.scale = scale.max(1);
+        self.scale = Some(scale.max(1));
         self
     }
 
@@ -133,7 +161,10 @@ impl ImageGrid {
 
     /// Draws the grid.
     pub fn render(&self) -> Result<Png> {
-        let (tiles, h, w) = image_tiles(&self.images, "show_images: images")?;
+        let (tiles, h, w, palette) = image_tiles(&self.images, "show_images: images")?;
+        // By default a pixel of a small image (MNIST's 28) is drawn 3×3 and a
+        // photo's tile is about 100 pixels a side.
+        let scale = self.scale.unwrap_or((96 / h.max(w).max(1)).clamp(1, 3) as u32);
         let labels = to_vec::<i64>(&self.labels, "show_images: labels")?;
         if labels.len() != tiles.len() {
             return Err(Error::Shape(format!(
@@ -161,8 +192,8 @@ impl ImageGrid {
             &tiles,
             &Layout {
                 columns: self.columns,
-                cell: (w as u32 * self.scale, h as u32 * self.scale),
-                palette: Palette::Gray,
+                cell: (w as u32 * scale, h as u32 * scale),
+                palette,
                 heading: None,
             },
         )
