@@ -17,9 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use cnn_lab::hub::{
-    cached_file_from_url, download_url_to_file, get_dir, load_state_dict_from_url, HubOptions,
+    cached_file_from_url, download_url_to_file, get_dir, hash_prefix, load_state_dict_from_url,
+    HubOptions,
 };
-use cnn_lab::models::{DenseNet121_Weights, SqueezeNet1_1_Weights, Weights};
+use cnn_lab::models::{get_model_weights, DenseNet121_Weights, SqueezeNet1_1_Weights, Weights};
 use cnn_lab::{read_state_dict, Module, NamedTensor, Tensor};
 use sha2::{Digest, Sha256};
 
@@ -119,11 +120,7 @@ fn reference_files(torch_home: &Path, name: &str) -> PathBuf {
     let out = common::scratch_dir(name);
     common::run_python(
         "weights_reference.py",
-        &[
-            "files",
-            torch_home.to_str().unwrap(),
-            out.to_str().unwrap(),
-        ],
+        &["files", torch_home.to_str().unwrap(), out.to_str().unwrap()],
     );
     out
 }
@@ -164,7 +161,9 @@ fn assert_same_tensors(ours: &[(String, Tensor)], theirs: &[(String, Tensor)]) {
     let theirs: HashMap<&str, &Tensor> = theirs.iter().map(|(k, t)| (k.as_str(), t)).collect();
     assert_eq!(ours.len(), theirs.len());
     for (k, a) in ours {
-        let b = theirs.get(k.as_str()).unwrap_or_else(|| panic!("{k} unexpected"));
+        let b = theirs
+            .get(k.as_str())
+            .unwrap_or_else(|| panic!("{k} unexpected"));
         assert!(a.equal(b), "{k} differs");
     }
 }
@@ -187,7 +186,11 @@ fn a_download_lands_in_torch_home_under_the_urls_name_and_is_then_used_without_a
 
     let state_dict =
         load_state_dict_from_url(&url, &HubOptions::default().check_hash(true)).unwrap();
-    assert_eq!(listing(&checkpoints), [name.clone()], "the file, no temporary");
+    assert_eq!(
+        listing(&checkpoints),
+        std::slice::from_ref(&name),
+        "the file, no temporary"
+    );
     assert_eq!(std::fs::read(checkpoints.join(&name)).unwrap(), bytes);
     assert_same_tensors(
         &state_dict,
@@ -223,7 +226,11 @@ fn a_wrong_hash_is_refused_and_leaves_no_file() {
     let (_env, home) = torch_home("hub_download_hash");
     let bytes = b"weights that are not what the name promises".repeat(1000);
     let hash = sha256_hex(&bytes);
-    let wrong = if hash.starts_with("0000") { "1111" } else { "0000" };
+    let wrong = if hash.starts_with("0000") {
+        "1111"
+    } else {
+        "0000"
+    };
     let name = format!("net-{wrong}abcd.pth");
     let (base, hits) = serve(
         HashMap::from([(format!("/models/{name}"), bytes.clone())]),
@@ -245,7 +252,11 @@ fn a_wrong_hash_is_refused_and_leaves_no_file() {
         err.contains(&checkpoints.display().to_string()),
         "names the folder: {err}"
     );
-    assert_eq!(listing(&checkpoints), Vec::<String>::new(), "not even a temporary");
+    assert_eq!(
+        listing(&checkpoints),
+        Vec::<String>::new(),
+        "not even a temporary"
+    );
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 
     // torch.hub's default, check_hash=False, keeps it.
@@ -346,15 +357,24 @@ fn weights_files_torchvision_wrote_load_by_the_weights_name() {
 
     // A model with other keys: PyTorch's strict message.
     let err = SqueezeNet1_1_Weights::DEFAULT
-        .load_into(&Bag(vec![("w".into(), Tensor::zeros([1], cnn_lab::FLOAT_CPU))]))
+        .load_into(&Bag(vec![(
+            "w".into(),
+            Tensor::zeros([1], cnn_lab::FLOAT_CPU),
+        )]))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("Missing key(s) in state_dict: \"w\"."), "{err}");
+    assert!(
+        err.contains("Missing key(s) in state_dict: \"w\"."),
+        "{err}"
+    );
 
     // Absent: state_dict_path names the URL and the folder; nothing downloads.
     std::fs::remove_file(checkpoints.join("squeezenet1_1-b8a52dc0.pth")).unwrap();
     let err = w.state_dict_path().unwrap_err().to_string();
-    assert!(err.contains(w.url) && err.contains(&checkpoints.display().to_string()), "{err}");
+    assert!(
+        err.contains(w.url) && err.contains(&checkpoints.display().to_string()),
+        "{err}"
+    );
 }
 
 #[test]
@@ -378,9 +398,11 @@ fn get_dir_follows_torchs_environment_rules() {
             .collect::<Vec<_>>(),
     )
     .unwrap();
-    let torch: Vec<PathBuf> =
-        serde_json::from_str(&common::run_python("weights_reference.py", &["get_dir", &json]))
-            .unwrap();
+    let torch: Vec<PathBuf> = serde_json::from_str(&common::run_python(
+        "weights_reference.py",
+        &["get_dir", &json],
+    ))
+    .unwrap();
 
     let saved: Vec<_> = names.iter().map(|k| (*k, std::env::var_os(k))).collect();
     let ours: Vec<PathBuf> = cases
@@ -403,4 +425,45 @@ fn get_dir_follows_torchs_environment_rules() {
         }
     }
     assert_eq!(ours, torch);
+}
+
+#[test]
+fn hash_prefixes_are_found_as_torch_hubs_regex_finds_them() {
+    let mut names: Vec<String> = [
+        "resnet18",
+        "alexnet",
+        "vgg16",
+        "densenet121",
+        "efficientnet_b0",
+        "regnet_y_400mf",
+    ]
+    .iter()
+    .flat_map(|m| get_model_weights(m).unwrap().iter())
+    .map(|w| w.file_name().to_string())
+    .collect();
+    names.extend(
+        [
+            "a-.pth",
+            "a-ab.cd-12.pth",
+            "a-ABC.pth",
+            "a-abc",
+            "model.pth",
+            "näme-é.pth",
+            "x-12-34.pth",
+            "-beef.",
+            "vgg16_features-amdegroot-88682ab5.pth",
+        ]
+        .map(String::from),
+    );
+    let json = serde_json::to_string(&names).unwrap();
+    let torch: Vec<Option<String>> = serde_json::from_str(&common::run_python(
+        "weights_reference.py",
+        &["hash_prefix", &json],
+    ))
+    .unwrap();
+    let ours: Vec<Option<String>> = names
+        .iter()
+        .map(|n| hash_prefix(n).map(String::from))
+        .collect();
+    assert_eq!(ours, torch, "{names:?}");
 }

@@ -31,7 +31,11 @@ fn check_member(w: &Weights, r: &Value) {
     assert_eq!(w.member_name(), r["name"].as_str().unwrap(), "{ctx}");
     assert_eq!(w.url, r["url"].as_str().unwrap(), "{ctx}");
     assert_eq!(w.file_name(), w.url.rsplit('/').next().unwrap(), "{ctx}");
-    assert_eq!(w.meta.num_params, r["num_params"].as_i64().unwrap(), "{ctx}");
+    assert_eq!(
+        w.meta.num_params,
+        r["num_params"].as_i64().unwrap(),
+        "{ctx}"
+    );
     let min = r["min_size"].as_array().unwrap();
     assert_eq!(
         w.meta.min_size,
@@ -51,8 +55,14 @@ fn check_member(w: &Weights, r: &Value) {
             assert_eq!(w.num_classes, 1000, "{ctx}");
         }
     }
-    assert!(same_f64(w.meta.metrics.acc1, f64_or_nan(&r["acc1"])), "{ctx}");
-    assert!(same_f64(w.meta.metrics.acc5, f64_or_nan(&r["acc5"])), "{ctx}");
+    assert!(
+        same_f64(w.meta.metrics.acc1, f64_or_nan(&r["acc1"])),
+        "{ctx}"
+    );
+    assert!(
+        same_f64(w.meta.metrics.acc5, f64_or_nan(&r["acc5"])),
+        "{ctx}"
+    );
     assert_eq!(w.meta.recipe, r["recipe"].as_str().unwrap(), "{ctx}");
     assert_eq!(w.meta.ops, r["ops"].as_f64().unwrap(), "{ctx}");
     assert_eq!(w.meta.file_size, r["file_size"].as_f64().unwrap(), "{ctx}");
@@ -104,9 +114,12 @@ fn every_weights_enum_is_torchvisions() {
         assert_eq!(default.to_string(), e["default"].as_str().unwrap());
     }
     assert!(get_model_weights("resnet152").is_err());
-    let err = get_weight("ResNet18_Weights.IMAGENET1K_V9").unwrap_err().to_string();
+    let err = get_weight("ResNet18_Weights.IMAGENET1K_V9")
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains("\"ResNet18_Weights.IMAGENET1K_V9\"") && err.contains("ResNet18_Weights.IMAGENET1K_V1"),
+        err.contains("\"ResNet18_Weights.IMAGENET1K_V9\"")
+            && err.contains("ResNet18_Weights.IMAGENET1K_V1"),
         "{err}"
     );
 }
@@ -133,6 +146,9 @@ fn the_committed_table_is_what_the_generator_writes_today() {
         let committed = std::fs::read_to_string(common::repo_root().join(rel)).unwrap();
         let fresh = std::fs::read_to_string(out.join(rel)).unwrap();
         common::assert_same_lines(rel, &committed, &fresh);
-        assert_eq!(committed, fresh, "{rel}: rerun scripts/gen_weights_table.py");
+        assert_eq!(
+            committed, fresh,
+            "{rel}: rerun scripts/gen_weights_table.py"
+        );
     }
 }

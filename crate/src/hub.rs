@@ -555,11 +555,7 @@ fn meter_text(n: u64, total: Option<u64>, elapsed: f64) -> String {
                 format_interval(elapsed)
             )
         }
-        _ => format!(
-            "{}B [{}, {rate_fmt}B/s]",
-            size(n),
-            format_interval(elapsed)
-        ),
+        _ => format!("{}B [{}, {rate_fmt}B/s]", size(n), format_interval(elapsed)),
     }
 }
 
@@ -579,22 +575,6 @@ fn bar(frac: f64, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hash_prefix_follows_torch_hubs_regex() {
-        // r"-([a-f0-9]*)\." — first match, possibly empty.
-        assert_eq!(hash_prefix("resnet18-f37072fd.pth"), Some("f37072fd"));
-        assert_eq!(hash_prefix("alexnet-owt-7be5be79.pth"), Some("7be5be79"));
-        assert_eq!(
-            hash_prefix("efficientnet_b0_rwightman-7f5810bc.pth"),
-            Some("7f5810bc")
-        );
-        assert_eq!(hash_prefix("a-.pth"), Some(""));
-        assert_eq!(hash_prefix("a-ab.cd-12.pth"), Some("ab"));
-        assert_eq!(hash_prefix("a-ABC.pth"), None);
-        assert_eq!(hash_prefix("a-abc"), None);
-        assert_eq!(hash_prefix("näme-é.pth"), None);
-    }
 
     #[test]
     fn url_file_name_is_the_paths_last_part() {

@@ -18,6 +18,10 @@
         and OUT_DIR/squeezenet1_1.safetensors, OUT_DIR/densenet.safetensors: the same
         tensors under the model's own keys, to compare with what cnn_lab loads.
 
+    python weights_reference.py hash_prefix NAMES_JSON
+        Prints, as a JSON list, torch.hub.HASH_REGEX.search(name).group(1) for each
+        file name (null where it does not match).
+
     python weights_reference.py get_dir CASES_JSON
         Prints, as a JSON list, torch.hub.get_dir() under each case's environment
         (a JSON list of {"TORCH_HOME": …, "XDG_CACHE_HOME": …, "HOME": …}; null unsets).
@@ -147,11 +151,23 @@ def get_dir(cases):
     print(json.dumps(out))
 
 
+def hash_prefix(names):
+    import torch.hub
+
+    out = []
+    for name in json.loads(names):
+        m = torch.hub.HASH_REGEX.search(name)
+        out.append(m.group(1) if m else None)
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "table":
         table(sys.argv[2])
     elif sys.argv[1] == "files":
         files(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "hash_prefix":
+        hash_prefix(sys.argv[2])
     elif sys.argv[1] == "get_dir":
         get_dir(sys.argv[2])
     else:

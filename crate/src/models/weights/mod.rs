@@ -350,7 +350,10 @@ pub fn get_weight(name: &str) -> Result<Weights> {
         if member == "DEFAULT" {
             return Some(e.default);
         }
-        e.members.iter().copied().find(|w| w.member_name() == member)
+        e.members
+            .iter()
+            .copied()
+            .find(|w| w.member_name() == member)
     });
     found.ok_or_else(|| {
         Error::InvalidArgument(format!(
@@ -427,31 +430,4 @@ fn densenet_key(key: &str) -> Option<String> {
         return None;
     }
     Some(format!("{head}{tail}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn densenet_keys_lose_the_dot_before_the_digit() {
-        let k = |s: &str| densenet_key(s);
-        assert_eq!(
-            k("features.denseblock1.denselayer1.norm.1.weight").as_deref(),
-            Some("features.denseblock1.denselayer1.norm1.weight")
-        );
-        assert_eq!(
-            k("features.denseblock4.denselayer16.conv.2.weight").as_deref(),
-            Some("features.denseblock4.denselayer16.conv2.weight")
-        );
-        assert_eq!(
-            k("features.denseblock1.denselayer12.norm.2.running_var").as_deref(),
-            Some("features.denseblock1.denselayer12.norm2.running_var")
-        );
-        assert_eq!(k("features.denseblock1.denselayer1.norm1.weight"), None);
-        assert_eq!(k("features.denseblock1.denselayer.norm.1.weight"), None);
-        assert_eq!(k("features.denseblock1.denselayer1.norm.3.weight"), None);
-        assert_eq!(k("features.norm0.weight"), None);
-        assert_eq!(k("features.transition1.norm.weight"), None);
-    }
 }
