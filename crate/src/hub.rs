@@ -418,7 +418,7 @@ enum Style {
 }
 
 /// The download's progress line, tqdm's layout
-/// (`45%|████▌     | 20.1M/44.7M [00:02<00:02, 9.81MB/s]`).
+/// (`45%|████▌     | 20.1M/44.7M [00:02<00:02, 10.5MB/s]`).
 struct Meter {
     style: Style,
     total: Option<u64>,

@@ -322,6 +322,8 @@ impl PartialEq for Weights {
     }
 }
 
+impl Eq for Weights {}
+
 impl fmt::Display for Weights {
     /// torchvision's `repr`: `ResNet18_Weights.IMAGENET1K_V1`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
