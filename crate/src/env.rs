@@ -8,6 +8,7 @@
 //! | `CNN_LAB_EPOCHS`, … | [`env_or`] in a notebook | any value a notebook asks for |
 //! | `CNN_LAB_DATA` | [`data_root`](crate::data::data_root) | the datasets root |
 //! | `CNN_LAB_MNIST_MIRRORS`, `CNN_LAB_FASHION_MNIST_MIRRORS` | the dataset downloads | comma-separated base URLs |
+//! | `TORCH_HOME`, `XDG_CACHE_HOME`, `HOME` | [`get_dir`](crate::hub::get_dir) | PyTorch's cache: weights files in `$TORCH_HOME/hub/checkpoints` |
 //! | `CNN_LAB_CHANNELS_LAST`, `CNN_LAB_FAST_DROPOUT` | [`speedups`](crate::nn::speedups) | `0` turns a speed-up off |
 //! | `CNN_LAB_CUDA_BACKEND` | [`BackendMode`](crate::cuda::BackendMode) | `auto`, `load`, `skip`: whether `libtorch_cuda` is loaded at start |
 //! | `EVCXR_IS_RUNTIME` (set by evcxr) | [`in_evcxr`](crate::display::in_evcxr) | running in a notebook |

@@ -27,6 +27,7 @@ pub mod data;
 pub mod display;
 pub mod env;
 pub mod error;
+pub mod hub;
 pub mod image;
 pub mod interrupt;
 pub mod loss;

@@ -79,4 +79,4 @@ impl MnistCNNModel {
 }
 
 pub mod weights;
-pub use weights::Weights;
+pub use weights::*;
