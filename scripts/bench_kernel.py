@@ -154,6 +154,12 @@ def phases(trivial):
                         results.setdefault(f"phases: trivial cell `{TRIVIAL}`", []).append(secs)
                     secs, _, _ = k.run("let t = Tensor::from(1.0f32);\nt.size()")
                     results["`let t = Tensor::from(1.0f32); t.size()`"] = [secs]
+                    # Values without `let`: a Tensor (Debug) and a layer
+                    # (its own evcxr_display).
+                    for code in ("t", "Linear::new(2, 3)"):
+                        for _ in range(3):
+                            secs, _, _ = k.run(code)
+                            results.setdefault(f"value cell `{code}`", []).append(secs)
             finally:
                 k.close()
         text = log.read_text(errors="replace")
@@ -161,8 +167,6 @@ def phases(trivial):
             if line.startswith("cnn_lab timing: "):
                 what, _, secs = line[len("cnn_lab timing: "):].rpartition(": ")
                 what = "kernel: " + what.split(" (")[0]
-                if what.startswith("kernel: final expression"):
-                    what = "kernel: final expression decided by analysis"
                 try:
                     results.setdefault(what, []).append(float(secs.rstrip(" s")))
                 except ValueError:
