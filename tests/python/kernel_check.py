@@ -636,6 +636,7 @@ struct TinyNet {
 }
 impl TinyNet {
     fn new() -> TinyNet { TinyNet { fc: Linear::new(2, 3) } }
+    fn forward(&self, x: &Tensor, train: bool) -> Tensor { x.apply_t(&self.fc, train) }
 }
 #[derive(Debug, Clone, PartialEq)]
 struct Point { x: i32, y: i32 }
@@ -727,11 +728,12 @@ def cmd_values(args):
         if "Debug" not in text:
             fail(f"a value without Debug does not say so: {text}")
         # Types round-trip through the next cells, after an error and a panic.
-        typed = ("let t2: &Tensor = &t; let l2: &Linear = &layer; let n2: &TinyNet = &net;\n"
+        # In a block: references are not kept as variables.
+        typed = ("{ let t2: &Tensor = &t; let l2: &Linear = &layer; let n2: &TinyNet = &net;\n"
                  "let p2: &Point = &p; let v2: &Vec<f64> = &v; let tup2: &(i64, String) = &tup;\n"
                  "let r2: &std::result::Result<i32, String> = &r; let c2: i32 = count;\n"
                  "println!(\"typed {} {} {} {:?} {} {} {:?} {}\", t2.double_value(&[]), "
-                 "l2.parameters().len(), n2.parameters().len(), p2, v2.iter().sum::<f64>(), tup2.1, r2, c2);")
+                 "l2.parameters().len(), n2.parameters().len(), p2, v2.iter().sum::<f64>(), tup2.1, r2, c2); }")
         want = "typed 2.5 2 2 Point { x: 1, y: 2 } 3 a Ok(3) 1"
         for before, status in [(None, None), ('let n: i32 = "not a number";', "error"),
                                ('let _z = v.len();\npanic!("deliberate");', "error")]:
