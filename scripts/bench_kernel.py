@@ -6,8 +6,8 @@ goes: the processes the kernel starts for it (cargo, rustc, the linker),
 timed with strace.
 
     scripts/bench_kernel.sh [--repeat N] [--trivial N] [--cold]
-                            [--linkers mold,system] [--no-breakdown]
-                            [--no-phases]
+                            [--linkers mold,system] [--kernels BIN,BIN]
+                            [--no-breakdown] [--no-phases]
 
 Also (unless --no-phases) a learner's first cells as the kernel itself
 accounts for them (CNN_LAB_KERNEL_TIMING=1): a `:dep`, a first `let` sent at
@@ -154,6 +154,12 @@ def phases(trivial):
                         results.setdefault(f"phases: trivial cell `{TRIVIAL}`", []).append(secs)
                     secs, _, _ = k.run("let t = Tensor::from(1.0f32);\nt.size()")
                     results["`let t = Tensor::from(1.0f32); t.size()`"] = [secs]
+                    # Values without `let`: a Tensor (Debug) and a layer
+                    # (its own evcxr_display).
+                    for code in ("t", "Linear::new(2, 3)"):
+                        for _ in range(3):
+                            secs, _, _ = k.run(code)
+                            results.setdefault(f"value cell `{code}`", []).append(secs)
             finally:
                 k.close()
         text = log.read_text(errors="replace")
@@ -161,8 +167,6 @@ def phases(trivial):
             if line.startswith("cnn_lab timing: "):
                 what, _, secs = line[len("cnn_lab timing: "):].rpartition(": ")
                 what = "kernel: " + what.split(" (")[0]
-                if what.startswith("kernel: final expression"):
-                    what = "kernel: final expression decided by analysis"
                 try:
                     results.setdefault(what, []).append(float(secs.rstrip(" s")))
                 except ValueError:
@@ -186,6 +190,10 @@ def main():
     p.add_argument("--cold", action="store_true", help="also time a cold slot (minutes)")
     p.add_argument("--linkers", default="",
                    help="comma-separated CNN_LAB_LINKER values to compare (default: the kernel's choice)")
+    p.add_argument("--kernels", default="",
+                   help="comma-separated kernel binaries to compare, each run in turn with every "
+                        "measure (CNN_LAB_KERNEL_BIN; e.g. an earlier series' "
+                        "~/.cache/cnn_lab/kernel/bin/evcxr_jupyter-<key>; `default`: this checkout's)")
     p.add_argument("--no-breakdown", action="store_true")
     p.add_argument("--no-phases", action="store_true")
     args = p.parse_args()
@@ -204,6 +212,25 @@ def main():
             shutil.rmtree(s0, ignore_errors=True)
             if aside.exists():
                 aside.rename(s0)
+    kernels = [x for x in args.kernels.split(",") if x] or [None]
+    for kernel in kernels:
+        if kernel == "default":
+            os.environ.pop("CNN_LAB_KERNEL_BIN", None)
+            print("\n##### kernel: this checkout's (target/kernel/evcxr_jupyter)")
+        elif kernel:
+            binary = Path(kernel).expanduser().resolve()
+            if not os.access(binary, os.X_OK):
+                raise SystemExit(f"--kernels: {binary} is not an executable")
+            os.environ["CNN_LAB_KERNEL_BIN"] = str(binary)
+            print(f"\n##### kernel {binary}")
+        run_all(args)
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    print(f"\nload average {load} at the end")
+    return 0
+
+
+def run_all(args):
+    """Every measure, with the kernel the environment names."""
     for linker in [x for x in args.linkers.split(",") if x] or [None]:
         if linker:
             os.environ["CNN_LAB_LINKER"] = linker
@@ -221,9 +248,6 @@ def main():
         table(f"linker: {linker or 'the kernel default'}", results)
     if not args.no_phases:
         table("a learner's first cells, and the kernel's account of them", phases(args.trivial))
-    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    print(f"\nload average {load} at the end")
-    return 0
 
 
 if __name__ == "__main__":

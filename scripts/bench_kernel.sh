@@ -3,7 +3,8 @@
 # warm (after set-up) and, with --cold, from an empty build slot; the latency
 # of a trivial cell, and where it goes. Through the real Jupyter kernel
 # (jupyter_client); see scripts/bench_kernel.py.
-#   scripts/bench_kernel.sh [--cold] [--repeat N] [--trivial N] [--linkers mold,system] [--no-breakdown]
+#   scripts/bench_kernel.sh [--cold] [--repeat N] [--trivial N] [--linkers mold,system]
+#                           [--kernels BIN,default] [--no-breakdown] [--no-phases]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh"

@@ -57,4 +57,6 @@ if [ "$(cat "$config/init.evcxr" 2>/dev/null)" != "$init" ]; then
   mv "$config/init.evcxr.$$" "$config/init.evcxr"
 fi
 export EVCXR_CONFIG_DIR="$config"
-exec "$CNN_LAB_ROOT/target/kernel/evcxr_jupyter" --control_file "$1"
+# CNN_LAB_KERNEL_BIN: another build of the kernel (scripts/bench_kernel.sh
+# --kernels compares series, e.g. ~/.cache/cnn_lab/kernel/bin/evcxr_jupyter-<key>).
+exec "${CNN_LAB_KERNEL_BIN:-$CNN_LAB_ROOT/target/kernel/evcxr_jupyter}" --control_file "$1"

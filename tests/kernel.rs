@@ -56,3 +56,8 @@ fn tab_completes_cnn_labs_and_stds_names_and_shift_tab_shows_their_rustdoc() {
 fn after_dep_the_analysis_is_made_in_the_background_and_cells_keep_their_types_and_displays() {
     kernel_check(&["latency"]);
 }
+
+#[test]
+fn a_cell_ending_in_a_value_compiles_once_and_variables_keep_their_types_across_cells() {
+    kernel_check(&["values"]);
+}
