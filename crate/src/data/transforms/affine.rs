@@ -136,7 +136,14 @@ impl Transform for RandomRotation {
         let m: Vec<[f64; 6]> = (0..d.batch.unwrap_or(1))
             .map(|_| rotate_matrix(self.get_params(rng), center_f(self.center), (d.w, d.h)))
             .collect();
-        warp("RandomRotation", x, &m, self.interpolation, Some(&fill), None)
+        warp(
+            "RandomRotation",
+            x,
+            &m,
+            self.interpolation,
+            Some(&fill),
+            None,
+        )
     }
 
     fn repr(&self) -> String {

@@ -363,7 +363,8 @@ impl From<f64> for Angles {
 }
 impl From<i32> for Angles {
     fn from(d: i32) -> Self {
-        Angles::from(d as f64)
+        // Python negates the int, then floats it: 0 gives [0.0, 0.0].
+        Angles(vec![(-d) as f64, d as f64])
     }
 }
 impl From<(f64, f64)> for Angles {
@@ -401,8 +402,7 @@ impl Angles {
                 self.0
             )));
         }
-        if self.0.iter().any(|x| !x.is_finite()) || (self.0.len() == 2 && self.0[0] > self.0[1])
-        {
+        if self.0.iter().any(|x| !x.is_finite()) || (self.0.len() == 2 && self.0[0] > self.0[1]) {
             return Err(Error::InvalidArgument(format!(
                 "{name}: {what} must be finite, a non-negative number or (min, max), got {}",
                 py_float_list(&self.0)

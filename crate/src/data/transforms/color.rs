@@ -61,7 +61,10 @@ fn jitter_range(
                 )));
             }
             let lo = center - x;
-            (if clip_first_on_zero { lo.max(0.0) } else { lo }, center + x)
+            (
+                if clip_first_on_zero { lo.max(0.0) } else { lo },
+                center + x,
+            )
         }
         Jitter::Range(a, b) => (a, b),
     };
@@ -192,11 +195,26 @@ impl ColorJitter {
         let mut x = img.shallow_clone();
         for &k in &params.order {
             x = match (k, params) {
-                (0, ColorJitterParams { brightness: Some(b), .. }) => F::adjust_brightness(&x, *b)?,
-                (1, ColorJitterParams { contrast: Some(c), .. }) => F::adjust_contrast(&x, *c)?,
-                (2, ColorJitterParams { saturation: Some(s), .. }) => {
-                    F::adjust_saturation(&x, *s)?
-                }
+                (
+                    0,
+                    ColorJitterParams {
+                        brightness: Some(b),
+                        ..
+                    },
+                ) => F::adjust_brightness(&x, *b)?,
+                (
+                    1,
+                    ColorJitterParams {
+                        contrast: Some(c), ..
+                    },
+                ) => F::adjust_contrast(&x, *c)?,
+                (
+                    2,
+                    ColorJitterParams {
+                        saturation: Some(s),
+                        ..
+                    },
+                ) => F::adjust_saturation(&x, *s)?,
                 (3, ColorJitterParams { hue: Some(h), .. }) => F::adjust_hue(&x, *h)?,
                 _ => x,
             };
@@ -272,7 +290,10 @@ impl Transform for Grayscale {
     }
 
     fn repr(&self) -> String {
-        format!("Grayscale(num_output_channels={})", self.num_output_channels)
+        format!(
+            "Grayscale(num_output_channels={})",
+            self.num_output_channels
+        )
     }
 }
 

@@ -107,7 +107,11 @@ impl RandomErasing {
     /// torchvision's `RandomErasing.get_params` for an image `(h, w)`: the
     /// box `(i, j, h, w)`, or `None` when ten tries found none that fits
     /// (the image is then left as it is).
-    pub fn get_params(&self, (img_h, img_w): (i64, i64), rng: &mut TransformRng) -> Option<(i64, i64, i64, i64)> {
+    pub fn get_params(
+        &self,
+        (img_h, img_w): (i64, i64),
+        rng: &mut TransformRng,
+    ) -> Option<(i64, i64, i64, i64)> {
         let area = (img_h * img_w) as f64;
         let (lr0, lr1) = (self.ratio.0.ln(), self.ratio.1.ln());
         for _ in 0..10 {

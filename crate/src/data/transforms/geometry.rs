@@ -61,7 +61,13 @@ impl Resize {
 
 impl Transform for Resize {
     fn apply(&self, x: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
-        F::resize_with(x, self.size, self.interpolation, self.max_size, self.antialias)
+        F::resize_with(
+            x,
+            self.size,
+            self.interpolation,
+            self.max_size,
+            self.antialias,
+        )
     }
 
     fn repr(&self) -> String {
@@ -328,7 +334,11 @@ impl RandomCrop {
 
     /// torchvision's `RandomCrop.get_params`: `(top, left, h, w)` of the
     /// window in an image `h` × `w` (already padded).
-    pub fn get_params(&self, (h, w): (i64, i64), rng: &mut TransformRng) -> Result<(i64, i64, i64, i64)> {
+    pub fn get_params(
+        &self,
+        (h, w): (i64, i64),
+        rng: &mut TransformRng,
+    ) -> Result<(i64, i64, i64, i64)> {
         let (th, tw) = self.size;
         if th <= 0 || tw <= 0 {
             return Err(Error::InvalidArgument(format!(
@@ -467,7 +477,11 @@ impl RandomResizedCrop {
     /// for an image `height` × `width` — ten tries of a random area and
     /// log-uniform aspect ratio, then the central crop clamped to the
     /// ratio range.
-    pub fn get_params(&self, (height, width): (i64, i64), rng: &mut TransformRng) -> (i64, i64, i64, i64) {
+    pub fn get_params(
+        &self,
+        (height, width): (i64, i64),
+        rng: &mut TransformRng,
+    ) -> (i64, i64, i64, i64) {
         let area = (height * width) as f64;
         let (lr0, lr1) = (self.ratio.0.ln(), self.ratio.1.ln());
         for _ in 0..10 {
@@ -482,7 +496,10 @@ impl RandomResizedCrop {
             }
         }
         let in_ratio = width as f64 / height as f64;
-        let (rmin, rmax) = (self.ratio.0.min(self.ratio.1), self.ratio.0.max(self.ratio.1));
+        let (rmin, rmax) = (
+            self.ratio.0.min(self.ratio.1),
+            self.ratio.0.max(self.ratio.1),
+        );
         let (w, h) = if in_ratio < rmin {
             (width, py_round(width as f64 / rmin))
         } else if in_ratio > rmax {
@@ -513,7 +530,16 @@ impl Transform for RandomResizedCrop {
         per_image("RandomResizedCrop", x, |img| {
             let d = dims("RandomResizedCrop", img)?;
             let (i, j, h, w) = self.get_params((d.h, d.w), rng);
-            F::resized_crop(img, i, j, h, w, self.size, self.interpolation, self.antialias)
+            F::resized_crop(
+                img,
+                i,
+                j,
+                h,
+                w,
+                self.size,
+                self.interpolation,
+                self.antialias,
+            )
         })
     }
 

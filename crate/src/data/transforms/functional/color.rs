@@ -71,7 +71,10 @@ pub fn convert_image_dtype(image: &Tensor, dtype: Kind) -> Result<Tensor> {
     if from == dtype {
         return Ok(image.shallow_clone());
     }
-    let float_to = matches!(dtype, Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16);
+    let float_to = matches!(
+        dtype,
+        Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16
+    );
     if image.is_floating_point() {
         if float_to {
             return Ok(image.f_to_kind(dtype)?);
@@ -94,9 +97,7 @@ pub fn convert_image_dtype(image: &Tensor, dtype: Kind) -> Result<Tensor> {
     let output_max = max_value(dtype);
     if input_max > output_max {
         let factor = ((input_max + 1.0) / (output_max + 1.0)).floor() as i64;
-        Ok(image
-            .f_div_scalar_mode(factor, "floor")?
-            .f_to_kind(dtype)?)
+        Ok(image.f_div_scalar_mode(factor, "floor")?.f_to_kind(dtype)?)
     } else {
         let factor = ((output_max + 1.0) / (input_max + 1.0)).floor() as i64;
         Ok(image.f_to_kind(dtype)?.f_mul_scalar(factor)?)
@@ -104,7 +105,8 @@ pub fn convert_image_dtype(image: &Tensor, dtype: Kind) -> Result<Tensor> {
 }
 
 /// `F.rgb_to_grayscale(img, num_output_channels)`: luma
-/// `0.2989 R + 0.587 G + 0.114 B` (1 or 3 equal channels).
+/// `0.2989 R + 0.587 G + 0.114 B` (1 or 3 equal channels; a one-channel
+/// image stays one channel, as in torchvision).
 ///
 /// ```
 /// use cnn_lab::data::transforms::functional::rgb_to_grayscale;
@@ -131,10 +133,9 @@ pub fn rgb_to_grayscale(img: &Tensor, num_output_channels: i64) -> Result<Tensor
         img.copy()
     };
     if num_output_channels == 3 {
-        let mut shape = img.size();
-        let k = shape.len() - 3;
-        shape[k] = 3;
-        return Ok(l.f_expand(shape.as_slice(), false)?.f_contiguous()?);
+        // torchvision expands to the input's shape: a one-channel image
+        // stays one channel.
+        return Ok(l.f_expand(img.size(), false)?.f_contiguous()?);
     }
     Ok(l)
 }
@@ -215,7 +216,10 @@ fn rgb2hsv(img: &Tensor) -> Result<Tensor> {
     let max_r = maxc.f_eq_tensor(&r)?;
     let max_g = maxc.f_eq_tensor(&g)?;
     let hr = max_r.f_to_kind(kind)? * (&bc - &gc);
-    let hg = max_g.f_logical_and(&max_r.f_logical_not()?)?.f_to_kind(kind)? * ((&rc + 2.0) - &bc);
+    let hg = max_g
+        .f_logical_and(&max_r.f_logical_not()?)?
+        .f_to_kind(kind)?
+        * ((&rc + 2.0) - &bc);
     let hb = max_g
         .f_logical_not()?
         .f_logical_and(&max_r.f_logical_not()?)?
@@ -318,7 +322,11 @@ pub fn adjust_sharpness(img: &Tensor, sharpness_factor: f64) -> Result<Tensor> {
 /// ```
 pub fn invert(img: &Tensor) -> Result<Tensor> {
     check_channels("invert", img)?;
-    Ok(img.f_neg()?.f_add_scalar(max_value(img.kind()))?)
+    if img.is_floating_point() {
+        return Ok(img.f_neg()?.f_add_scalar(max_value(img.kind()))?);
+    }
+    // In the image's own integer kind, as `255 - img`.
+    Ok(img.f_neg()?.f_add_scalar(max_value(img.kind()) as i64)?)
 }
 
 /// `F.gaussian_blur(img, kernel_size, sigma)`: `kernel_size` `[kx, ky]`
@@ -331,7 +339,11 @@ pub fn invert(img: &Tensor) -> Result<Tensor> {
 /// assert_eq!(gaussian_blur(&x, [5, 3], Some([1.0, 1.0]))?.size(), [3, 9, 9]);
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
-pub fn gaussian_blur(img: &Tensor, kernel_size: [i64; 2], sigma: Option<[f64; 2]>) -> Result<Tensor> {
+pub fn gaussian_blur(
+    img: &Tensor,
+    kernel_size: [i64; 2],
+    sigma: Option<[f64; 2]>,
+) -> Result<Tensor> {
     let d = dims("gaussian_blur", img)?;
     if kernel_size.iter().any(|&k| k <= 0 || k % 2 == 0) {
         return Err(Error::InvalidArgument(format!(
@@ -356,7 +368,10 @@ pub fn gaussian_blur(img: &Tensor, kernel_size: [i64; 2], sigma: Option<[f64; 2]
     let kernel1d = |k: i64, s: f64| -> Result<Tensor> {
         let half = (k - 1) as f64 * 0.5;
         let x = Tensor::f_linspace(-half, half, k, (kind, device))?;
-        let pdf = (x / s).f_pow_tensor_scalar(2)?.f_mul_scalar(-0.5)?.f_exp()?;
+        let pdf = (x / s)
+            .f_pow_tensor_scalar(2)?
+            .f_mul_scalar(-0.5)?
+            .f_exp()?;
         Ok(&pdf / pdf.sum(kind))
     };
     let kx = kernel1d(kernel_size[0], sigma[0])?;

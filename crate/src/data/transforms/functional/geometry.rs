@@ -3,7 +3,9 @@
 use tch::{Kind, Tensor};
 
 use super::{cast_squeeze_in, cast_squeeze_out, work_kind};
-use crate::data::transforms::args::{py_round, ImageSize, InterpolationMode, PadWidths, PaddingMode};
+use crate::data::transforms::args::{
+    py_round, ImageSize, InterpolationMode, PadWidths, PaddingMode,
+};
 use crate::data::transforms::dims;
 use crate::error::{Error, Result};
 
@@ -385,7 +387,10 @@ fn affine_output_size(m: &[f64; 6], w: i64, h: i64) -> Result<(i64, i64)> {
     let cmax = ((max / tol).f_trunc()? * tol).f_ceil()?;
     let cmin = ((min / tol).f_trunc()? * tol).f_floor()?;
     let size = cmax - cmin;
-    Ok((size.double_value(&[0]) as i64, size.double_value(&[1]) as i64))
+    Ok((
+        size.double_value(&[0]) as i64,
+        size.double_value(&[1]) as i64,
+    ))
 }
 
 /// Warps `img` by inverse matrices (one for all images, or one per image
@@ -536,7 +541,11 @@ pub fn rotate_with(
 }
 
 /// The inverse matrix of `F.rotate` for an image `(w, h)`.
-pub(crate) fn rotate_matrix(angle: f64, center: Option<(f64, f64)>, (w, h): (i64, i64)) -> [f64; 6] {
+pub(crate) fn rotate_matrix(
+    angle: f64,
+    center: Option<(f64, f64)>,
+    (w, h): (i64, i64),
+) -> [f64; 6] {
     let c = center.map_or((0.0, 0.0), |(cx, cy)| {
         (cx - w as f64 * 0.5, cy - h as f64 * 0.5)
     });

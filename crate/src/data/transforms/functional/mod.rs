@@ -24,6 +24,7 @@
 mod color;
 mod geometry;
 
+pub(crate) use color::normalize_by;
 pub use color::{
     adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, adjust_sharpness,
     convert_image_dtype, erase, gaussian_blur, invert, normalize, rgb_to_grayscale, to_tensor,
@@ -32,7 +33,6 @@ pub use geometry::{
     affine, affine_with, center_crop, crop, hflip, pad, pad_with, resize, resize_with,
     resized_crop, rotate, rotate_with, vflip,
 };
-pub(crate) use color::normalize_by;
 pub(crate) use geometry::{affine_matrix, rotate_matrix, warp};
 
 use tch::{Kind, Tensor};
