@@ -365,6 +365,9 @@ fn assert_moments(case: &str, key: &str, ours: &[f64], theirs: &Value) {
     );
 }
 
+/// One number of each `RandomAffine` draw.
+type Series = fn(&AffineParams) -> f64;
+
 #[test]
 fn random_parameters_follow_torchvisions_get_params() {
     let stats = json("stats.json");
@@ -402,7 +405,7 @@ fn random_parameters_follow_torchvisions_get_params() {
     let ps: Vec<AffineParams> = (0..n)
         .map(|_| affine.get_params((451, 300), &mut rng))
         .collect();
-    let series: [(&str, fn(&AffineParams) -> f64); 7] = [
+    let series: [(&str, Series); 7] = [
         ("angle", |p| p.angle),
         ("tx", |p| p.translate.0),
         ("ty", |p| p.translate.1),

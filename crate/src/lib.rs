@@ -79,9 +79,9 @@ pub use train::{lr_find, LrFindOptions, LrFinder};
 pub use train::{most_confused, plot_top_losses, top_losses, TopLosses};
 // Image transforms (torchvision.transforms), for photos and MNIST batches.
 pub use data::transforms::{
-    functional, CenterCrop, ColorJitter, Compose, ConvertImageDtype, GaussianBlur, Grayscale,
-    InterpolationMode, Pad, PaddingMode, RandomAdjustSharpness, RandomAffine, RandomApply,
-    RandomChoice, RandomCrop, RandomErasing, RandomGrayscale, RandomHorizontalFlip, RandomInvert,
-    RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, ToTensor, Transform,
-    TransformRng,
+    functional, CenterCrop, ColorJitter, Compose, ConvertImageDtype, ErasingValue, GaussianBlur,
+    Grayscale, InterpolationMode, Pad, PaddingMode, RandomAdjustSharpness, RandomAffine,
+    RandomApply, RandomChoice, RandomCrop, RandomErasing, RandomGrayscale, RandomHorizontalFlip,
+    RandomInvert, RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, ToTensor,
+    Transform, TransformRng,
 };

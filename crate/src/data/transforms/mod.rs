@@ -137,8 +137,11 @@ pub trait Transform: fmt::Debug + Send + Sync {
     fn apply(&self, x: &Tensor, rng: &mut TransformRng) -> Result<Tensor>;
 
     /// torchvision's `repr(transform)`, e.g.
-    /// `Resize(size=224, interpolation=bilinear, max_size=None, antialias=True)`.
-    fn repr(&self) -> String;
+    /// `Resize(size=224, interpolation=bilinear, max_size=None, antialias=True)`;
+    /// by default the `Debug` text (every transform here overrides it).
+    fn repr(&self) -> String {
+        format!("{self:?}")
+    }
 
     /// The transform of `x` with the generator of `seed` (epoch 0, index
     /// 0), without gradients: a notebook cell's `t(img)` that repeats.
