@@ -168,6 +168,37 @@ fn ours(op: &str, img: &Tensor, a: &Value) -> cnn_lab::Result<Tensor> {
     }
 }
 
+/// The transform class behind a deterministic case, where there is one
+/// (`Resize`, `CenterCrop`, `Pad`, `Grayscale`, `ToTensor`,
+/// `ConvertImageDtype`, `Normalize`): it must give the function's result.
+fn as_transform(op: &str, a: &Value) -> Option<Box<dyn Transform>> {
+    Some(match op {
+        "resize" => {
+            let mut t = Resize::new(size(&a["size"]))
+                .interpolation(mode(a))
+                .antialias(a["antialias"].as_bool().unwrap());
+            if let Some(m) = a["max_size"].as_i64() {
+                t = t.max_size(m);
+            }
+            Box::new(t)
+        }
+        "center_crop" => Box::new(CenterCrop::new(size(&a["size"]))),
+        "pad" if a["mode"] == "constant" => {
+            let p = ints(&a["padding"]);
+            Box::new(Pad::new((p[0], p[1], p[2], p[3])).fill(a["fill"].as_i64().unwrap()))
+        }
+        "rgb_to_grayscale" => Box::new(
+            Grayscale::new().num_output_channels(a["num_output_channels"].as_i64().unwrap()),
+        ),
+        "to_tensor" => Box::new(ToTensor::new()),
+        "convert_image_dtype" if a["dtype"] == "float32" => {
+            Box::new(ConvertImageDtype::new(Kind::Float))
+        }
+        "normalize" => Box::new(Normalize::new(floats(&a["mean"]), floats(&a["std"]))),
+        _ => return None,
+    })
+}
+
 /// Ops whose result is the same pixels moved or set: equal, not close.
 const EXACT: [&str; 11] = [
     "center_crop",
@@ -204,6 +235,10 @@ fn every_functional_form_is_torchvisions_on_real_photos() {
         };
         let want = &outputs[name];
         let got = ours(op, &img, &case["args"]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Some(t) = as_transform(op, &case["args"]) {
+            let by_class = t.apply_one(&img, 0).unwrap();
+            assert!(by_class.equal(&got), "{name}: {t} differs from F.{op}");
+        }
         assert_eq!(got.size(), want.size(), "{name}: shape");
         assert_eq!(got.kind(), want.kind(), "{name}: kind");
         let scale = if want.kind() == Kind::Uint8 {

@@ -38,7 +38,9 @@ mod args;
 mod blur;
 mod color;
 mod containers;
+mod dtype;
 mod erasing;
+mod flip;
 pub mod functional;
 mod geometry;
 
@@ -53,15 +55,14 @@ pub use affine::{AffineParams, RandomAffine, RandomRotation};
 pub use args::{Angles, Fill, ImageSize, InterpolationMode, PadWidths, PaddingMode, PyNum};
 pub use blur::GaussianBlur;
 pub use color::{
-    ColorJitter, ColorJitterParams, ConvertImageDtype, Grayscale, Jitter, RandomAdjustSharpness,
-    RandomGrayscale, RandomInvert, ToTensor,
+    ColorJitter, ColorJitterParams, Grayscale, Jitter, RandomAdjustSharpness, RandomGrayscale,
+    RandomInvert,
 };
 pub use containers::{Compose, RandomApply, RandomChoice};
+pub use dtype::{ConvertImageDtype, ToTensor};
 pub use erasing::{ErasingValue, RandomErasing};
-pub use geometry::{
-    CenterCrop, Pad, RandomCrop, RandomHorizontalFlip, RandomResizedCrop, RandomVerticalFlip,
-    Resize,
-};
+pub use flip::{RandomHorizontalFlip, RandomVerticalFlip};
+pub use geometry::{CenterCrop, Pad, RandomCrop, RandomResizedCrop, Resize};
 
 /// The random numbers of the transforms: a SplitMix64 stream per loader
 /// seed, epoch and sample (or batch).

@@ -21,19 +21,20 @@
 //! # Ok::<(), cnn_lab::Error>(())
 //! ```
 
+mod affine;
 mod color;
 mod geometry;
 
+pub use affine::{affine, affine_with, rotate, rotate_with};
+pub(crate) use affine::{affine_matrix, rotate_matrix, warp};
 pub(crate) use color::normalize_by;
 pub use color::{
     adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation, adjust_sharpness,
     convert_image_dtype, erase, gaussian_blur, invert, normalize, rgb_to_grayscale, to_tensor,
 };
 pub use geometry::{
-    affine, affine_with, center_crop, crop, hflip, pad, pad_with, resize, resize_with,
-    resized_crop, rotate, rotate_with, vflip,
+    center_crop, crop, hflip, pad, pad_with, resize, resize_with, resized_crop, vflip,
 };
-pub(crate) use geometry::{affine_matrix, rotate_matrix, warp};
 
 use tch::{Kind, Tensor};
 
