@@ -80,7 +80,11 @@ pub use optim::{
 pub use train::{lr_find, LrFindOptions, LrFinder};
 // Mistakes (fastai's ClassificationInterpretation).
 pub use train::{most_confused, plot_top_losses, top_losses, TopLosses};
-// Augmentation (torchvision.transforms), applied by DataLoader::transform.
+// Image transforms (torchvision.transforms), for photos and MNIST batches.
 pub use data::transforms::{
-    Compose, RandomAffine, RandomCrop, RandomHorizontalFlip, RandomRotation, Transform,
+    functional, CenterCrop, ColorJitter, Compose, ConvertImageDtype, ErasingValue, GaussianBlur,
+    Grayscale, InterpolationMode, Pad, PaddingMode, RandomAdjustSharpness, RandomAffine,
+    RandomApply, RandomChoice, RandomCrop, RandomErasing, RandomGrayscale, RandomHorizontalFlip,
+    RandomInvert, RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, ToTensor,
+    Transform, TransformRng,
 };
