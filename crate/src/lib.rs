@@ -50,8 +50,9 @@ pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, s
 pub use checkpoint::{load_model_entry, read_state_dict_entry};
 pub use cuda::{cuda_if_available, cuda_is_available};
 pub use data::{
-    data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
-    DatasetOptions, FashionMNIST, Normalize, MNIST,
+    data_root, load_fashion_mnist_dataset, load_mnist_dataset, random_split, Checksum, DataLoader,
+    Dataset, DatasetOptions, FashionMNIST, ImageFolder, MnistSplit, Normalize, Subset,
+    TensorDataset, MNIST,
 };
 pub use display::{DisplayHandle, Html, Png, Show};
 pub use env::{device_from_env, env_or};

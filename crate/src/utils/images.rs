@@ -62,6 +62,8 @@ pub struct ImageGrid {
     columns: usize,
     scale: u32,
     limit: usize,
+    /// Why there is nothing to show (the images could not be read).
+    error: Option<Error>,
 }
 
 /// Starts an [`ImageGrid`] of `images` (`[N,1,H,W]` or `[N,H,W]`; floats in
@@ -93,10 +95,19 @@ pub fn show_images(images: &Tensor, labels: &Tensor) -> ImageGrid {
         columns: 8,
         scale: 3,
         limit: 32,
+        error: None,
     }
 }
 
 impl ImageGrid {
+    /// A grid whose images could not be read: rendering it gives `error`,
+    /// after `what`.
+    pub(crate) fn failed(what: &str, error: Error) -> ImageGrid {
+        let mut grid = show_images(&Tensor::zeros([0], crate::FLOAT_CPU), &Tensor::zeros([0], crate::INT64_CPU));
+        grid.error = Some(Error::InvalidArgument(format!("{what}: {error}")));
+        grid
+    }
+
     /// Number of images per row.
     pub fn columns(mut self, columns: usize) -> Self {
         self.columns = columns.max(1);
@@ -133,6 +144,9 @@ impl ImageGrid {
 
     /// Draws the grid.
     pub fn render(&self) -> Result<Png> {
+        if let Some(e) = &self.error {
+            return Err(Error::InvalidArgument(e.to_string()));
+        }
         let (tiles, h, w) = image_tiles(&self.images, "show_images: images")?;
         let labels = to_vec::<i64>(&self.labels, "show_images: labels")?;
         if labels.len() != tiles.len() {
