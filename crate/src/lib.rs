@@ -27,6 +27,7 @@ pub mod data;
 pub mod display;
 pub mod env;
 pub mod error;
+pub mod image;
 pub mod interrupt;
 pub mod loss;
 pub mod models;
@@ -46,6 +47,9 @@ mod rng;
 pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
+pub use crate::image::{
+    decode_image, pil_to_tensor, read_image, read_image_mode, to_pil_image, Image, ImageReadMode,
+};
 pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
 pub use checkpoint::{load_model_entry, read_state_dict_entry};
 pub use cuda::{cuda_if_available, cuda_is_available};
