@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use cnn_lab::data::transforms::RandomHorizontalFlip;
+use cnn_lab::data::transforms::{RandomHorizontalFlip, Transform, TransformRng};
 use cnn_lab::data::{random_split, DataLoader, Dataset, ImageFolder, Subset, TensorDataset};
-use cnn_lab::{Device, Kind, Result, Tensor};
+use cnn_lab::*;
 use serde_json::Value;
 
 /// The reference folders and torchvision's view of them, made once per
@@ -378,4 +378,124 @@ fn samples_of_different_sizes_are_an_error_naming_them() {
     let mut batches = loader.try_iter();
     assert!(batches.next().unwrap().is_ok());
     assert!(batches.next().unwrap().is_err());
+}
+
+/// `uint8` images to `float32` in `[0, 1]` (what `ToTensor()` does after
+/// the PIL loader).
+#[derive(Debug)]
+struct ToFloat;
+
+impl Transform for ToFloat {
+    fn apply(&self, images: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
+        Ok(images.to_kind(Kind::Float) / 255.0)
+    }
+}
+
+#[test]
+fn image_folder_reads_photos_as_pils_rgb_loader() {
+    let (dir, _) = reference();
+    let clean = dir.join("clean");
+    let pixels = Tensor::read_safetensors(dir.join("pixels.safetensors")).unwrap();
+    let ds = ImageFolder::new(&clean).unwrap();
+    let mut compared = 0;
+    for (i, (path, class)) in ds.samples().iter().enumerate() {
+        let rel = path.strip_prefix(&clean).unwrap().to_str().unwrap();
+        let ext = rel.rsplit('.').next().unwrap().to_lowercase();
+        if !["png", "jpg", "jpeg", "bmp", "webp"].contains(&ext.as_str()) {
+            // TIFF and PPM/PGM: not read by cnn_lab::image; the error names the file.
+            let err = ds.get(i).unwrap_err().to_string();
+            assert!(err.contains(rel), "{err}");
+            continue;
+        }
+        let (image, label) = ds.get(i).unwrap();
+        assert_eq!((image.size(), image.kind()), (vec![3, 16, 16], Kind::Uint8), "{rel}");
+        assert_eq!(label.size(), Vec::<i64>::new());
+        assert_eq!(label.int64_value(&[]), *class as i64);
+        if let Some((_, want)) = pixels.iter().find(|(name, _)| name == rel) {
+            assert!(image.equal(want), "{rel}: pixels differ from PIL's");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, pixels.len(), "every PNG compared");
+    assert!(compared > 20);
+    // A dataset transform and a target transform.
+    let ds = ImageFolder::new(&clean)
+        .unwrap()
+        .transform(ToFloat)
+        .target_transform(|c| Tensor::from_slice(&[c as f32]));
+    let (image, label) = ds.get(0).unwrap();
+    assert_eq!((image.kind(), label.size()), (Kind::Float, vec![1]));
+    assert!(image.max().double_value(&[]) <= 1.0);
+}
+
+#[test]
+fn photos_of_different_sizes_are_an_error_naming_the_files() {
+    let (dir, _) = reference();
+    let mixed = dir.join("mixed");
+    let loader = DataLoader::from_dataset(ImageFolder::new(&mixed).unwrap(), 4).unwrap();
+    let err = loader.try_iter().next().unwrap().unwrap_err().to_string();
+    let file = |i: usize| mixed.join(format!("a/{i}.png")).display().to_string();
+    assert_eq!(
+        err,
+        format!(
+            "DataLoader: cannot stack the samples of a batch, whose images must have one shape \
+             and kind: sample 0 ({}): image [3, 16, 16] Uint8 but sample 2 ({}): image \
+             [3, 12, 20] Uint8 — photos of different sizes need a resize in the transforms",
+            file(0),
+            file(2)
+        )
+    );
+}
+
+#[test]
+fn fit_trains_on_a_folder_of_photos() {
+    let (dir, _) = reference();
+    let folder = ImageFolder::new(dir.join("fit")).unwrap().transform(ToFloat);
+    assert_eq!(folder.classes(), ["cat", "coffee"]);
+    let parts = random_split(folder, [0.75, 0.25], 0).unwrap();
+    let train = DataLoader::from_dataset(parts[0].clone(), 8)
+        .unwrap()
+        .shuffle(true)
+        .seed(1)
+        .cache(true)
+        .transform(RandomHorizontalFlip::new())
+        .unwrap();
+    let val = DataLoader::from_dataset(parts[1].clone(), 8).unwrap().num_workers(1);
+    assert_eq!((train.num_samples(), val.num_samples()), (36, 12));
+    manual_seed(0);
+    let model = Sequential::new()
+        .add(Conv2d::new(3, 8, 3))
+        .add(ReLU::new())
+        .add(MaxPool2d::new(2))
+        .add(Flatten::new())
+        .add(Linear::new(8 * 7 * 7, 2));
+    let mut optimizer = Adam::new(model.parameters(), 1e-2);
+    let result = fit(
+        &train,
+        &val,
+        &model,
+        &CrossEntropyLoss::new(),
+        &mut optimizer,
+        4,
+        FitOptions::default().progress(Progress::Off),
+    )
+    .unwrap();
+    assert!(
+        result.train_loss[3] < result.train_loss[0],
+        "learning: {:?}",
+        result.train_loss
+    );
+    assert!(result.val_accuracy[3] >= 0.75, "{:?}", result.val_accuracy);
+    // What reads a loader sample by sample works over a folder too.
+    let top = top_losses(&val, &model, 3).unwrap();
+    assert_eq!(top.indices.len(), 3);
+    assert!(top.losses.windows(2).all(|w| w[0] >= w[1]));
+    let (x, y) = val.samples(&top.indices).unwrap();
+    assert_eq!((x.size(), y.size()), (vec![3, 3, 16, 16], vec![3]));
+    assert_eq!(Vec::<i64>::try_from(&y).unwrap(), top.actual);
+    let cm = confusion_matrix_of(&model, &val, 2).unwrap();
+    let (loss, accuracy) =
+        test_multi_classification(&val, &model, &CrossEntropyLoss::new(), None).unwrap();
+    assert!(loss.is_finite() && (accuracy - result.val_accuracy[3]).abs() < 1e-9);
+    assert_eq!(cm.counts.iter().flatten().sum::<i64>(), 12);
 }

@@ -12,6 +12,7 @@ use tch::Tensor;
 use super::dataset::{class_label, out_of_range, transform_image, Dataset};
 use super::transforms::{Transform, TransformRng};
 use crate::error::{Error, Result};
+use crate::image::{read_image_mode, ImageReadMode};
 
 /// torchvision's `IMG_EXTENSIONS`: the file endings [`ImageFolder`] takes,
 /// compared case-insensitively (`.JPG` is a `.jpg`).
@@ -101,8 +102,9 @@ impl ImageFolder {
     ///
     /// ```no_run
     /// use cnn_lab::data::ImageFolder;
+    /// use cnn_lab::image::{read_image_mode, ImageReadMode};
     /// let gray = ImageFolder::new("data/digits")?
-    ///     .loader(|path| Err(cnn_lab::Error::format(path, "TEMP")));
+    ///     .loader(|path| read_image_mode(path, ImageReadMode::GRAY));
     /// # Ok::<(), cnn_lab::Error>(())
     /// ```
     pub fn loader(mut self, loader: impl Fn(&Path) -> Result<Tensor> + Send + Sync + 'static) -> Self {
@@ -233,8 +235,7 @@ impl fmt::Debug for ImageFolder {
 
 /// torchvision's `default_loader`: the file as RGB, `uint8 [3, H, W]`.
 pub fn default_loader(path: &Path) -> Result<Tensor> {
-    // TEMP until the `img` branch lands: crate::image::read_image_mode(path, RGB).
-    Err(Error::format(path, "no image decoder yet"))
+    read_image_mode(path, ImageReadMode::RGB)
 }
 
 /// `os.path.expanduser`: a leading `~` is the home folder.
