@@ -69,7 +69,12 @@ fn image_folder_finds_torchvisions_classes_and_samples_in_its_order() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s[0].as_str().unwrap().to_string(), s[1].as_u64().unwrap() as usize))
+        .map(|s| {
+            (
+                s[0].as_str().unwrap().to_string(),
+                s[1].as_u64().unwrap() as usize,
+            )
+        })
         .collect();
     assert_eq!(relative_samples(&ds, &clean), want);
     let targets: Vec<usize> = r["targets"]
@@ -119,7 +124,10 @@ fn image_folder_errors_are_torchvisions_and_name_the_folder() {
     let no_class = dir.join("no_class");
     let err = ImageFolder::new(&no_class).unwrap_err().to_string();
     let theirs = r["errors"]["no_class"].as_str().unwrap();
-    assert!(err.starts_with(theirs), "ours: {err}\ntorchvision: {theirs}");
+    assert!(
+        err.starts_with(theirs),
+        "ours: {err}\ntorchvision: {theirs}"
+    );
 
     let empty = dir.join("empty_class");
     let err = ImageFolder::new(&empty).unwrap_err().to_string();
@@ -151,7 +159,10 @@ fn random_split_gives_torchs_subsets() {
         let seed = case["seed"].as_u64().unwrap();
         let lengths = case["lengths"].as_array().unwrap();
         let parts = if lengths.iter().all(Value::is_u64) {
-            let l: Vec<usize> = lengths.iter().map(|v| v.as_u64().unwrap() as usize).collect();
+            let l: Vec<usize> = lengths
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect();
             random_split(numbers(n), l, seed).unwrap()
         } else {
             let l: Vec<f64> = lengths.iter().map(|v| v.as_f64().unwrap()).collect();
@@ -182,9 +193,16 @@ fn random_split_gives_torchs_subsets() {
             }
         }
     }
-    let err = random_split(numbers(10), [3, 3], 0).unwrap_err().to_string();
-    assert!(err.contains("does not equal the length of the input dataset (10)"), "{err}");
-    let err = random_split(numbers(10), [0.5, 0.6], 0).unwrap_err().to_string();
+    let err = random_split(numbers(10), [3, 3], 0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("does not equal the length of the input dataset (10)"),
+        "{err}"
+    );
+    let err = random_split(numbers(10), [0.5, 0.6], 0)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("must sum to 1"), "{err}");
     assert!(Subset::new(numbers(3), vec![0, 3]).is_err());
 }
@@ -202,14 +220,21 @@ impl Dataset for Counted {
     }
     fn get(&self, index: usize) -> Result<(Tensor, Tensor)> {
         self.reads.fetch_add(1, Ordering::SeqCst);
-        let image = Tensor::arange(6, (Kind::Float, Device::Cpu)).view([1, 2, 3]) + index as f64 * 10.0;
+        let image =
+            Tensor::arange(6, (Kind::Float, Device::Cpu)).view([1, 2, 3]) + index as f64 * 10.0;
         Ok((image, Tensor::from(index as i64 % 3)))
     }
 }
 
 fn counted(n: usize) -> (Counted, Arc<AtomicUsize>) {
     let reads = Arc::new(AtomicUsize::new(0));
-    (Counted { n, reads: Arc::clone(&reads) }, reads)
+    (
+        Counted {
+            n,
+            reads: Arc::clone(&reads),
+        },
+        reads,
+    )
 }
 
 fn epoch(loader: &DataLoader) -> Vec<(Tensor, Tensor)> {
@@ -228,13 +253,18 @@ fn ids(x: &Tensor) -> Vec<i64> {
 #[test]
 fn dataset_loader_batches_every_sample_once_per_shuffled_epoch() {
     let (ds, reads) = counted(23);
-    let loader = DataLoader::from_dataset(ds, 5).unwrap().shuffle(true).seed(3);
+    let loader = DataLoader::from_dataset(ds, 5)
+        .unwrap()
+        .shuffle(true)
+        .seed(3);
     assert_eq!((loader.len(), loader.num_samples()), (5, 23));
     let e1 = epoch(&loader);
     let sizes: Vec<Vec<i64>> = e1.iter().map(|(x, _)| x.size()).collect();
     assert_eq!(sizes[..4], vec![vec![5, 1, 2, 3]; 4]);
     assert_eq!(sizes[4], [3, 1, 2, 3]);
-    assert!(e1.iter().all(|(x, y)| y.size() == [x.size()[0]] && y.kind() == Kind::Int64));
+    assert!(e1
+        .iter()
+        .all(|(x, y)| y.size() == [x.size()[0]] && y.kind() == Kind::Int64));
     let order: Vec<i64> = e1.iter().flat_map(|(x, _)| ids(x)).collect();
     let mut sorted = order.clone();
     sorted.sort_unstable();
@@ -249,7 +279,9 @@ fn dataset_loader_batches_every_sample_once_per_shuffled_epoch() {
     assert_ne!(order, e2, "a new order every epoch");
     assert_eq!(reads.load(Ordering::SeqCst), 46);
 
-    let dropped = DataLoader::from_dataset(counted(23).0, 5).unwrap().drop_last(true);
+    let dropped = DataLoader::from_dataset(counted(23).0, 5)
+        .unwrap()
+        .drop_last(true);
     assert_eq!(dropped.len(), 4);
     let e = epoch(&dropped);
     assert_eq!(e.len(), 4);
@@ -279,7 +311,11 @@ fn same_seed_same_batches_whatever_the_number_of_workers() {
             .map(|(x, _)| {
                 let first = x.select(3, 0).select(2, 0).select(1, 0);
                 let last = x.select(3, 2).select(2, 0).select(1, 0);
-                Vec::<bool>::try_from(first.gt_tensor(&last)).unwrap().iter().filter(|&&f| f).count()
+                Vec::<bool>::try_from(first.gt_tensor(&last))
+                    .unwrap()
+                    .iter()
+                    .filter(|&&f| f)
+                    .count()
             })
             .sum()
     };
@@ -303,8 +339,16 @@ fn same_seed_same_batches_whatever_the_number_of_workers() {
 #[test]
 fn cache_reads_each_sample_once_and_gives_the_same_batches() {
     let (ds, reads) = counted(10);
-    let cached = DataLoader::from_dataset(ds, 3).unwrap().shuffle(true).seed(5).cache(true).num_workers(2);
-    let plain = DataLoader::from_dataset(counted(10).0, 3).unwrap().shuffle(true).seed(5);
+    let cached = DataLoader::from_dataset(ds, 3)
+        .unwrap()
+        .shuffle(true)
+        .seed(5)
+        .cache(true)
+        .num_workers(2);
+    let plain = DataLoader::from_dataset(counted(10).0, 3)
+        .unwrap()
+        .shuffle(true)
+        .seed(5);
     for _ in 0..3 {
         for ((a, ay), (b, by)) in epoch(&cached).iter().zip(&epoch(&plain)) {
             assert!(a.equal(b) && ay.equal(by));
@@ -317,7 +361,9 @@ fn cache_reads_each_sample_once_and_gives_the_same_batches() {
 fn float_labels_of_shape_n_1_are_batched_as_pytorch_does() {
     let x = Tensor::rand([10, 1, 4, 4], (Kind::Float, Device::Cpu));
     let y = Tensor::rand([10, 1], (Kind::Float, Device::Cpu));
-    let memory = DataLoader::new(x.shallow_clone(), y.shallow_clone(), 4).unwrap().shuffle(true);
+    let memory = DataLoader::new(x.shallow_clone(), y.shallow_clone(), 4)
+        .unwrap()
+        .shuffle(true);
     let dataset = DataLoader::from_dataset(TensorDataset::new(x, y).unwrap(), 4)
         .unwrap()
         .shuffle(true);
@@ -338,7 +384,10 @@ fn float_labels_of_shape_n_1_are_batched_as_pytorch_does() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("labels must have 3 as their first dimension"), "{err}");
+    assert!(
+        err.contains("labels must have 3 as their first dimension"),
+        "{err}"
+    );
 }
 
 /// Images whose size depends on the index: sample 2 is wider.
@@ -350,7 +399,10 @@ impl Dataset for Ragged {
     }
     fn get(&self, index: usize) -> Result<(Tensor, Tensor)> {
         let w = if index == 2 { 5 } else { 4 };
-        Ok((Tensor::zeros([3, 4, w], (Kind::Uint8, Device::Cpu)), Tensor::from(0i64)))
+        Ok((
+            Tensor::zeros([3, 4, w], (Kind::Uint8, Device::Cpu)),
+            Tensor::from(0i64),
+        ))
     }
     fn describe(&self, index: usize) -> Option<String> {
         Some(format!("photo{index}.png"))
@@ -408,7 +460,11 @@ fn image_folder_reads_photos_as_pils_rgb_loader() {
             continue;
         }
         let (image, label) = ds.get(i).unwrap();
-        assert_eq!((image.size(), image.kind()), (vec![3, 16, 16], Kind::Uint8), "{rel}");
+        assert_eq!(
+            (image.size(), image.kind()),
+            (vec![3, 16, 16], Kind::Uint8),
+            "{rel}"
+        );
         assert_eq!(label.size(), Vec::<i64>::new());
         assert_eq!(label.int64_value(&[]), *class as i64);
         if let Some((_, want)) = pixels.iter().find(|(name, _)| name == rel) {
@@ -450,7 +506,9 @@ fn photos_of_different_sizes_are_an_error_naming_the_files() {
 #[test]
 fn fit_trains_on_a_folder_of_photos() {
     let (dir, _) = reference();
-    let folder = ImageFolder::new(dir.join("fit")).unwrap().transform(ToFloat);
+    let folder = ImageFolder::new(dir.join("fit"))
+        .unwrap()
+        .transform(ToFloat);
     assert_eq!(folder.classes(), ["cat", "coffee"]);
     let parts = random_split(folder, [0.75, 0.25], 0).unwrap();
     let train = DataLoader::from_dataset(parts[0].clone(), 8)
@@ -460,7 +518,9 @@ fn fit_trains_on_a_folder_of_photos() {
         .cache(true)
         .transform(RandomHorizontalFlip::new())
         .unwrap();
-    let val = DataLoader::from_dataset(parts[1].clone(), 8).unwrap().num_workers(1);
+    let val = DataLoader::from_dataset(parts[1].clone(), 8)
+        .unwrap()
+        .num_workers(1);
     assert_eq!((train.num_samples(), val.num_samples()), (36, 12));
     manual_seed(0);
     let model = Sequential::new()
@@ -498,4 +558,28 @@ fn fit_trains_on_a_folder_of_photos() {
         test_multi_classification(&val, &model, &CrossEntropyLoss::new(), None).unwrap();
     assert!(loss.is_finite() && (accuracy - result.val_accuracy[3]).abs() < 1e-9);
     assert_eq!(cm.counts.iter().flatten().sum::<i64>(), 12);
+}
+
+#[test]
+fn a_dataset_loader_normalizes_its_batches_and_samples_as_an_in_memory_one() {
+    let x = Tensor::rand([6, 1, 3, 3], (Kind::Float, Device::Cpu));
+    let y = Tensor::arange(6, (Kind::Int64, Device::Cpu));
+    let norm = || Normalize::new([0.5], [0.25]);
+    let memory = DataLoader::new(x.shallow_clone(), y.shallow_clone(), 4)
+        .unwrap()
+        .normalize(norm())
+        .unwrap();
+    let dataset = DataLoader::from_dataset(TensorDataset::new(x, y).unwrap(), 4)
+        .unwrap()
+        .normalize(norm())
+        .unwrap();
+    for ((a, ay), (b, by)) in epoch(&memory).iter().zip(&epoch(&dataset)) {
+        assert!(a.allclose(b, 1e-6, 1e-6, false) && ay.equal(by));
+    }
+    let (a, ay) = memory.sample(5).unwrap();
+    let (b, by) = dataset.sample(5).unwrap();
+    assert!(a.allclose(&b, 1e-6, 1e-6, false) && ay.equal(&by));
+    assert_eq!(b.size(), [1, 3, 3]);
+    assert!(dataset.images().numel() == 0 && !dataset.is_in_memory());
+    assert!(dataset.sample(6).is_err());
 }

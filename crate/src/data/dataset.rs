@@ -403,7 +403,8 @@ macro_rules! lengths_from {
 lengths_from!(Counts, usize, |n| n);
 // Integer literals (`[800, 200]`) default to `i32`; negative ones are
 // refused by `random_split` through the fraction-free sum check.
-lengths_from!(Counts, i32, |n: i32| usize::try_from(n).unwrap_or(usize::MAX));
+lengths_from!(Counts, i32, |n: i32| usize::try_from(n)
+    .unwrap_or(usize::MAX));
 lengths_from!(Fractions, f64, |f| f);
 lengths_from!(Fractions, f32, f64::from);
 

@@ -107,7 +107,10 @@ impl ImageFolder {
     ///     .loader(|path| read_image_mode(path, ImageReadMode::GRAY));
     /// # Ok::<(), cnn_lab::Error>(())
     /// ```
-    pub fn loader(mut self, loader: impl Fn(&Path) -> Result<Tensor> + Send + Sync + 'static) -> Self {
+    pub fn loader(
+        mut self,
+        loader: impl Fn(&Path) -> Result<Tensor> + Send + Sync + 'static,
+    ) -> Self {
         self.loader = Arc::new(loader);
         self
     }
@@ -364,7 +367,9 @@ mod tests {
 
     #[test]
     fn extensions_are_compared_case_insensitively_on_the_end_of_the_name() {
-        for yes in ["a.jpg", "B.JPEG", "c.Png", "d.tiff", "e.webp", ".jpg", "f.x.PGM"] {
+        for yes in [
+            "a.jpg", "B.JPEG", "c.Png", "d.tiff", "e.webp", ".jpg", "f.x.PGM",
+        ] {
             assert!(is_image_file(&OsString::from(yes)), "{yes}");
         }
         for no in ["a.gif", "b.jpg.txt", "c", "d.JPG~", "tif"] {

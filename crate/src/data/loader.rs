@@ -16,8 +16,8 @@ mod batches;
 mod collate;
 mod workers;
 
-pub use batches::{Batches, TryBatches};
 use batches::Plan;
+pub use batches::{Batches, TryBatches};
 use workers::{Fetcher, SampleCache, Source};
 
 /// Batches `(images, labels)` for training and evaluation: PyTorch's
@@ -66,7 +66,9 @@ impl fmt::Debug for DataLoader {
         let mut d = f.debug_struct("DataLoader");
         match &self.source {
             Source::Memory(ds) => d.field("dataset", ds),
-            Source::Dataset(_) => d.field("dataset", &format_args!("{} samples", self.num_samples())),
+            Source::Dataset(_) => {
+                d.field("dataset", &format_args!("{} samples", self.num_samples()))
+            }
         };
         d.field("batch_size", &self.batch_size)
             .field("shuffle", &self.shuffle)
@@ -395,7 +397,7 @@ impl DataLoader {
         if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
             return Err(super::dataset::out_of_range("DataLoader", bad, n));
         }
-        self.fetcher(false).fetch(indices, 0)
+        self.finish(self.fetcher(false).fetch(indices, 0)?)
     }
 
     /// The shuffling seed ([`DataLoader::seed`]).
@@ -463,7 +465,11 @@ impl DataLoader {
         Fetcher {
             source: self.source.clone(),
             cache: self.cache.clone(),
-            transform: if augment { self.transform.clone() } else { None },
+            transform: if augment {
+                self.transform.clone()
+            } else {
+                None
+            },
             seed: self.seed,
         }
     }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
+use super::dataset::{out_of_range, Dataset};
 use super::download::{download_verified, Checksum};
 use super::idx;
-use super::dataset::{out_of_range, Dataset};
 use super::loader::DataLoader;
 use crate::error::{Error, Result};
 

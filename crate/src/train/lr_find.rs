@@ -196,7 +196,11 @@ where
                 batches = loader.try_iter();
                 match batches.next() {
                     Some(b) => b?,
-                    None => return Err(Error::InvalidArgument("lr_find: the loader has no batch".into())),
+                    None => {
+                        return Err(Error::InvalidArgument(
+                            "lr_find: the loader has no batch".into(),
+                        ))
+                    }
                 }
             }
         };

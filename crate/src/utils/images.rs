@@ -103,7 +103,10 @@ impl ImageGrid {
     /// A grid whose images could not be read: rendering it gives `error`,
     /// after `what`.
     pub(crate) fn failed(what: &str, error: Error) -> ImageGrid {
-        let mut grid = show_images(&Tensor::zeros([0], crate::FLOAT_CPU), &Tensor::zeros([0], crate::INT64_CPU));
+        let mut grid = show_images(
+            &Tensor::zeros([0], crate::FLOAT_CPU),
+            &Tensor::zeros([0], crate::INT64_CPU),
+        );
         grid.error = Some(Error::InvalidArgument(format!("{what}: {error}")));
         grid
     }

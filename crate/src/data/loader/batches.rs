@@ -52,12 +52,10 @@ impl DataLoader {
         } = plan;
         let per_sample = augment && self.transform.is_some();
         let make = match &self.source {
-            Source::Memory(_) if !per_sample => Make::Stored(
-                order.map(|o| {
-                    let o: Vec<i64> = o.into_iter().map(|i| i as i64).collect();
-                    Tensor::from_slice(&o).to_device(self.device)
-                }),
-            ),
+            Source::Memory(_) if !per_sample => Make::Stored(order.map(|o| {
+                let o: Vec<i64> = o.into_iter().map(|i| i as i64).collect();
+                Tensor::from_slice(&o).to_device(self.device)
+            })),
             Source::Memory(_) if self.device.is_cuda() || self.num_workers == 0 => {
                 Make::Here(self.fetcher(augment), order)
             }

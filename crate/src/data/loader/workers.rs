@@ -24,9 +24,12 @@ pub(crate) enum Source {
     Dataset(Arc<dyn Dataset>),
 }
 
+/// A sample: `(image, label)`.
+type Sample = (Tensor, Tensor);
+
 /// Decoded samples kept across epochs ([`DataLoader::cache`](super::DataLoader::cache)).
 pub(crate) struct SampleCache {
-    slots: Box<[Mutex<Option<(Tensor, Tensor)>>]>,
+    slots: Box<[Mutex<Option<Sample>>]>,
 }
 
 impl SampleCache {
@@ -180,9 +183,11 @@ impl Workers {
                 .name(format!("cnn_lab DataLoader worker {w}"))
                 .spawn(move || {
                     for b in (w..batches).step_by(workers) {
-                        let indices = batch_indices(order.as_deref().map(|o| &o[..]), n, batch_size, b);
-                        let batch = catch_torch("DataLoader worker", || fetcher.fetch(&indices, epoch))
-                            .and_then(|r| r);
+                        let indices =
+                            batch_indices(order.as_deref().map(|o| &o[..]), n, batch_size, b);
+                        let batch =
+                            catch_torch("DataLoader worker", || fetcher.fetch(&indices, epoch))
+                                .and_then(|r| r);
                         // The receiver is gone when the pass stopped early.
                         if tx.send(batch).is_err() {
                             return;
