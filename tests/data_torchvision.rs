@@ -4,7 +4,7 @@
 
 mod common;
 
-use cnn_lab::data::{DataLoader, Dataset, FashionMNIST, Normalize, MNIST};
+use cnn_lab::data::{DataLoader, FashionMNIST, MnistSplit, Normalize, MNIST};
 use cnn_lab::{Kind, Tensor};
 
 /// Indices to compare: first, last and a few pseudo-random ones in between.
@@ -44,7 +44,7 @@ fn get<'a>(t: &'a [(String, Tensor)], name: &str) -> &'a Tensor {
     &t.iter().find(|(n, _)| n == name).unwrap().1
 }
 
-fn check(name: &str, train: bool, ds: Dataset) {
+fn check(name: &str, train: bool, ds: MnistSplit) {
     let split = if train { "train" } else { "test" };
     let idx = indices(ds.len());
     let (json, r) = reference(name, split, &idx);

@@ -48,13 +48,16 @@ mod rng;
 pub use tch;
 pub use tch::{Device, Kind, Tensor};
 
-pub use crate::image::{decode_image, read_image, read_image_mode, ImageReadMode};
+pub use crate::image::{
+    decode_image, pil_to_tensor, read_image, read_image_mode, to_pil_image, Image, ImageReadMode,
+};
 pub use checkpoint::{load_model, load_state_dict, read_state_dict, save_model, save_state_dict};
 pub use checkpoint::{load_model_entry, read_state_dict_entry};
 pub use cuda::{cuda_if_available, cuda_is_available};
 pub use data::{
-    data_root, load_fashion_mnist_dataset, load_mnist_dataset, Checksum, DataLoader, Dataset,
-    DatasetOptions, FashionMNIST, Normalize, MNIST,
+    data_root, load_fashion_mnist_dataset, load_mnist_dataset, random_split, Checksum, DataLoader,
+    Dataset, DatasetOptions, FashionMNIST, ImageFolder, MnistSplit, Normalize, Subset,
+    TensorDataset, MNIST,
 };
 pub use display::{DisplayHandle, Html, Png, Show};
 pub use env::{device_from_env, env_or};

@@ -140,6 +140,17 @@ for name in sorted(made):
         case["pil"]["pil_to_tensor"] = {"error": str(e)[:200]}
     cases[name] = case
 
+# to_pil_image of a float and a uint8 tensor, back through pil_to_tensor.
+from torchvision.transforms.functional import to_pil_image  # noqa: E402
+
+g = torch.Generator().manual_seed(0)
+x = torch.rand(3, 5, 7, generator=g)
+put("to_pil/float", x)
+put("to_pil/float/back", pil_to_tensor(to_pil_image(x)))
+x1 = torch.rand(1, 4, 6, generator=g)
+put("to_pil/float1", x1)
+put("to_pil/float1/back", pil_to_tensor(to_pil_image(x1)))
+
 save_file(tensors, os.path.join(out, "ref.safetensors"))
 with open(os.path.join(out, "cases.json"), "w") as f:
     json.dump({

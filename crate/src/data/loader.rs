@@ -1,24 +1,51 @@
-//! [`DataLoader`]: batches of an in-memory dataset.
+//! [`DataLoader`]: batches of an in-memory split or of any [`Dataset`].
 
 use std::cell::Cell;
+use std::fmt;
 use std::sync::Arc;
 
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::rng::splitmix64;
 
-use super::transforms::{dry_run, Transform, TransformRng};
+use super::dataset::{Dataset, TensorDataset};
+use super::transforms::{dry_run, Transform};
 
-/// Batches `(images, labels)` from tensors held in memory.
+mod batches;
+mod collate;
+mod workers;
+
+use batches::Plan;
+pub use batches::{Batches, TryBatches};
+use workers::{Fetcher, SampleCache, Source};
+
+/// Batches `(images, labels)` for training and evaluation: PyTorch's
+/// `DataLoader`, over tensors held in memory ([`DataLoader::new`]) or over
+/// any map-style [`Dataset`] ([`DataLoader::from_dataset`]: a folder of
+/// photos, a [`Subset`](super::Subset)…).
 ///
-/// Like PyTorch's `DataLoader`: `len()` is the number of batches,
-/// iterating (`for (x, y) in &loader`) yields one epoch, and with
-/// `shuffle` every epoch has a new order (seeded, so reproducible).
-#[derive(Debug)]
+/// Like PyTorch's: `len()` is the number of batches, iterating
+/// (`for (x, y) in &loader`) yields one epoch, and with `shuffle` every
+/// epoch has a new order (seeded, so reproducible).
+///
+/// - **In memory** (`DataLoader::new(images, labels, batch_size)`): the
+///   whole split lives in one tensor and a batch is an `index_select`
+///   (shuffled) or a slice (in order) of it — no per-sample work, unless a
+///   [`transform`](DataLoader::transform) asks for it.
+/// - **Over a dataset** (`DataLoader::from_dataset(dataset, batch_size)`):
+///   each sample is read (`dataset[i]`, e.g. a photo decoded), transformed
+///   and the samples of a batch stacked, on
+///   [`num_workers`](DataLoader::num_workers) threads that run ahead of the
+///   training by [`prefetch_factor`](DataLoader::prefetch_factor) batches
+///   each; [`cache`](DataLoader::cache) keeps the decoded samples so that a
+///   small dataset is decoded once.
+///
+/// Every random choice — the order, each sample's transforms — comes from
+/// the loader's [`seed`](DataLoader::seed), the epoch and the sample's
+/// index, so the batches are the same whatever the number of workers.
 pub struct DataLoader {
-    images: Tensor,
-    labels: Tensor,
+    source: Source,
     batch_size: usize,
     shuffle: bool,
     drop_last: bool,
@@ -27,37 +54,132 @@ pub struct DataLoader {
     device: Device,
     normalized: Option<Normalize>,
     transform: Option<Arc<dyn Transform>>,
+    num_workers: usize,
+    prefetch_factor: usize,
+    cache: Option<Arc<SampleCache>>,
+    /// What `images()`/`labels()` give for a loader over a dataset.
+    none: Tensor,
+}
+
+impl fmt::Debug for DataLoader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("DataLoader");
+        match &self.source {
+            Source::Memory(ds) => d.field("dataset", ds),
+            Source::Dataset(_) => {
+                d.field("dataset", &format_args!("{} samples", self.num_samples()))
+            }
+        };
+        d.field("batch_size", &self.batch_size)
+            .field("shuffle", &self.shuffle)
+            .field("drop_last", &self.drop_last)
+            .field("seed", &self.seed)
+            .field("device", &self.device)
+            .field("normalize", &self.normalized)
+            .field("transform", &self.transform)
+            .field("num_workers", &self.num_workers)
+            .field("cache", &self.cache.is_some())
+            .finish()
+    }
+}
+
+/// The machine's cores: the default number of workers.
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn check_batch_size(batch_size: usize) -> Result<()> {
+    if batch_size == 0 {
+        return Err(Error::InvalidArgument(
+            "DataLoader: batch_size must be at least 1".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl DataLoader {
-    /// A loader over `images` (first dimension = samples) and `labels`
-    /// (`[N]`), batch size `batch_size`, in order, on the CPU.
+    /// A loader over `images` and `labels` held in memory (first dimension
+    /// = samples for both, as `TensorDataset(images, labels)`; labels of
+    /// any shape: `int64 [N]` classes, `float32 [N, 1]` targets…), batch
+    /// size `batch_size`, in order, on the CPU.
+    ///
+    /// ```
+    /// use cnn_lab::{DataLoader, Kind, Tensor};
+    /// let x = Tensor::rand([10, 1, 8, 8], (Kind::Float, cnn_lab::Device::Cpu));
+    /// let y = Tensor::ones([10, 1], (Kind::Float, cnn_lab::Device::Cpu));
+    /// let loader = DataLoader::new(x, y, 4)?;
+    /// let (_, targets) = loader.iter().next().unwrap();
+    /// assert_eq!(targets.size(), [4, 1]);
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
     pub fn new(images: Tensor, labels: Tensor, batch_size: usize) -> Result<DataLoader> {
-        if batch_size == 0 {
-            return Err(Error::InvalidArgument(
-                "DataLoader: batch_size must be at least 1".into(),
-            ));
-        }
+        check_batch_size(batch_size)?;
         let n = images.size().first().copied().unwrap_or(0);
-        if labels.size() != [n] {
+        let ls = labels.size();
+        if ls.first() != Some(&n) {
             return Err(Error::Shape(format!(
-                "DataLoader: labels must have shape [{n}] to match images {:?}, got {:?}",
+                "DataLoader: labels must have {n} as their first dimension to match images {:?} \
+                 (one label per image), got {ls:?}",
                 images.size(),
-                labels.size()
             )));
         }
-        Ok(DataLoader {
-            images,
-            labels,
+        let device = images.device();
+        let dataset = TensorDataset::new(images, labels.to_device(device))?;
+        Ok(DataLoader::with_source(
+            Source::Memory(Arc::new(dataset)),
+            batch_size,
+            device,
+        ))
+    }
+
+    /// A loader over any [`Dataset`] (PyTorch's `DataLoader(dataset,
+    /// batch_size)`): samples read, transformed and stacked into batches on
+    /// worker threads ([`num_workers`](DataLoader::num_workers), by default
+    /// one per core), in order, on the CPU. Images of one batch must have
+    /// one size (add a resize to the transforms for photos of mixed sizes)
+    /// and labels one shape.
+    ///
+    /// ```
+    /// use cnn_lab::data::{DataLoader, TensorDataset};
+    /// use cnn_lab::{Kind, Tensor};
+    /// let x = Tensor::rand([10, 3, 8, 8], (Kind::Float, cnn_lab::Device::Cpu));
+    /// let y = Tensor::arange(10, (Kind::Int64, cnn_lab::Device::Cpu));
+    /// let loader = DataLoader::from_dataset(TensorDataset::new(x, y)?, 4)?
+    ///     .shuffle(true)
+    ///     .seed(1)
+    ///     .num_workers(2);
+    /// assert_eq!(loader.len(), 3);
+    /// let labels: Vec<i64> = loader.iter().flat_map(|(_, y)| Vec::<i64>::try_from(y).unwrap()).collect();
+    /// let mut sorted = labels.clone();
+    /// sorted.sort();
+    /// assert_eq!(sorted, (0..10).collect::<Vec<i64>>());
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
+    pub fn from_dataset(dataset: impl Dataset + 'static, batch_size: usize) -> Result<DataLoader> {
+        check_batch_size(batch_size)?;
+        Ok(DataLoader::with_source(
+            Source::Dataset(Arc::new(dataset)),
+            batch_size,
+            Device::Cpu,
+        ))
+    }
+
+    fn with_source(source: Source, batch_size: usize, device: Device) -> DataLoader {
+        DataLoader {
+            source,
             batch_size,
             shuffle: false,
             drop_last: false,
             seed: 0,
             epoch: Cell::new(0),
-            device: Device::Cpu,
+            device,
             normalized: None,
             transform: None,
-        })
+            num_workers: default_workers(),
+            prefetch_factor: 2,
+            cache: None,
+            none: Tensor::zeros([0], (Kind::Float, Device::Cpu)),
+        }
     }
 
     /// Shuffle every epoch (PyTorch's `shuffle=True`).
@@ -66,7 +188,8 @@ impl DataLoader {
         self
     }
 
-    /// Seed of the shuffling order; epoch `e` uses `seed + e`.
+    /// Seed of the shuffling order and of the transforms' random numbers;
+    /// epoch `e` shuffles with `seed + e`.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -78,21 +201,59 @@ impl DataLoader {
         self
     }
 
-    /// Put the data (and so every batch) on `device`, once.
+    /// `num_workers=`: how many threads read, transform and stack the
+    /// samples of a loader over a dataset (default: the machine's cores;
+    /// `0` does it on the calling thread, as PyTorch's `num_workers=0`).
+    /// An in-memory loader uses them only for its per-sample
+    /// [`transform`](DataLoader::transform), on the CPU. The batches do not
+    /// depend on it.
+    pub fn num_workers(mut self, num_workers: usize) -> Self {
+        self.num_workers = num_workers;
+        self
+    }
+
+    /// `prefetch_factor=`: how many batches each worker prepares ahead
+    /// (default 2, PyTorch's); at least 1.
+    pub fn prefetch_factor(mut self, prefetch_factor: usize) -> Self {
+        self.prefetch_factor = prefetch_factor.max(1);
+        self
+    }
+
+    /// Keep each sample of a loader over a dataset in memory once read
+    /// (decoded, before its random transforms), so that the dataset is read
+    /// once, not every epoch; the transforms still draw new parameters
+    /// every epoch. For a dataset that fits in memory (decoded photos take
+    /// `3·H·W` bytes each). An in-memory loader is cached already.
+    pub fn cache(mut self, cache: bool) -> Self {
+        self.cache = match (&self.source, cache) {
+            (Source::Dataset(ds), true) => Some(Arc::new(SampleCache::new(ds.len()))),
+            _ => None,
+        };
+        self
+    }
+
+    /// Put the batches on `device`: an in-memory loader moves its tensors
+    /// there once; a loader over a dataset moves each batch when it is
+    /// ready.
     pub fn device(mut self, device: Device) -> Self {
         if device != self.device {
-            self.images = self.images.to_device(device);
-            self.labels = self.labels.to_device(device);
+            if let Source::Memory(ds) = &self.source {
+                self.source = Source::Memory(Arc::new(ds.to_device(device)));
+            }
             self.device = device;
         }
         self
     }
 
-    /// Normalize the stored images once, as torchvision's
-    /// `Normalize(mean, std)` does per sample: `(x - mean) / std`, channel
-    /// `c` (dimension 1) with `mean[c]`, `std[c]`; one value applies to all
-    /// channels. Done once on the whole split, not per batch, so it costs
-    /// nothing per epoch and gives the same values bit for bit.
+    /// Normalize the images, as torchvision's `Normalize(mean, std)` does
+    /// per sample: `(x - mean) / std`, channel `c` (dimension 1 of a batch)
+    /// with `mean[c]`, `std[c]`; one value applies to all channels.
+    ///
+    /// An in-memory loader normalizes its stored images once, not per
+    /// batch, so it costs nothing per epoch and gives the same values bit
+    /// for bit (a [`transform`](DataLoader::transform) then sees normalized
+    /// images). A loader over a dataset normalizes each batch after the
+    /// transforms, as `Compose([…, ToTensor(), Normalize(…)])` does.
     ///
     /// ```
     /// use cnn_lab::{data::Normalize, DataLoader, Kind, Tensor};
@@ -103,18 +264,28 @@ impl DataLoader {
     /// # Ok::<(), cnn_lab::Error>(())
     /// ```
     pub fn normalize(mut self, normalize: Normalize) -> Result<Self> {
-        self.images = normalize.apply(&self.images)?;
+        match &self.source {
+            Source::Memory(ds) => {
+                let ds = ds.map_images(|x| normalize.apply(x))?;
+                self.source = Source::Memory(Arc::new(ds));
+            }
+            Source::Dataset(_) => normalize.check()?,
+        }
         self.normalized = Some(normalize);
         Ok(self)
     }
 
-    /// Augment every batch with `transform` (torchvision's
-    /// `transforms.Compose([...])` given to a dataset; see
-    /// [`transforms`](super::transforms)), on the loader's device, each image
-    /// with its own random parameters drawn from the loader's seed, the
-    /// epoch and the batch. Checked once on the first image here, so a
-    /// transform that does not fit the images is an error now rather than
-    /// mid-epoch.
+    /// Augment every sample with `transform` (torchvision's
+    /// `transforms.Compose([...])`; see [`transforms`](super::transforms)),
+    /// each sample with its own random parameters drawn from the loader's
+    /// seed, the epoch and the sample's index. Checked once on the first
+    /// sample here, so a transform that does not fit the images is an error
+    /// now rather than mid-epoch.
+    ///
+    /// For a loader over a dataset it runs after the dataset's own
+    /// transforms, on the worker threads. [`top_losses`](crate::top_losses)
+    /// and [`DataLoader::sample`] leave it out: it is augmentation, while a
+    /// dataset's transforms (resizing, …) make the sample.
     ///
     /// ```
     /// use cnn_lab::data::transforms::RandomHorizontalFlip;
@@ -127,12 +298,19 @@ impl DataLoader {
     /// # Ok::<(), cnn_lab::Error>(())
     /// ```
     pub fn transform(mut self, transform: impl Transform + 'static) -> Result<Self> {
-        dry_run(&transform, &self.images)?;
+        match &self.source {
+            Source::Memory(ds) => dry_run(&transform, ds.images())?,
+            Source::Dataset(ds) if !ds.is_empty() => {
+                let (image, _) = ds.get(0)?;
+                dry_run(&transform, &image.f_unsqueeze(0)?)?;
+            }
+            Source::Dataset(_) => {}
+        }
         self.transform = Some(Arc::new(transform));
         Ok(self)
     }
 
-    /// The normalization applied to the stored images, if any.
+    /// The normalization applied to the images, if any.
     pub fn normalization(&self) -> Option<&Normalize> {
         self.normalized.as_ref()
     }
@@ -154,7 +332,7 @@ impl DataLoader {
 
     /// Number of samples (`len(loader.dataset)`).
     pub fn num_samples(&self) -> usize {
-        self.images.size().first().copied().unwrap_or(0) as usize
+        self.dataset().len()
     }
 
     /// The batch size.
@@ -162,14 +340,64 @@ impl DataLoader {
         self.batch_size
     }
 
-    /// All images of the split, `[N, …]`.
-    pub fn images(&self) -> &Tensor {
-        &self.images
+    /// The dataset the batches come from (`loader.dataset`): for an
+    /// in-memory loader a [`TensorDataset`] of its (moved, normalized)
+    /// tensors.
+    pub fn dataset(&self) -> &dyn Dataset {
+        match &self.source {
+            Source::Memory(ds) => ds.as_ref(),
+            Source::Dataset(ds) => ds.as_ref(),
+        }
     }
 
-    /// All labels of the split, `[N]`.
+    /// Whether the loader holds its samples in one tensor
+    /// ([`DataLoader::new`]) rather than reading a [`Dataset`].
+    pub fn is_in_memory(&self) -> bool {
+        matches!(self.source, Source::Memory(_))
+    }
+
+    /// All images of an in-memory loader, `[N, …]`. A loader over a
+    /// dataset holds no such tensor and gives an empty one: read its samples
+    /// with [`DataLoader::sample`] or by iterating.
+    pub fn images(&self) -> &Tensor {
+        match &self.source {
+            Source::Memory(ds) => ds.images(),
+            Source::Dataset(_) => &self.none,
+        }
+    }
+
+    /// All labels of an in-memory loader, `[N, …]`; empty for a loader over
+    /// a dataset, as [`DataLoader::images`].
     pub fn labels(&self) -> &Tensor {
-        &self.labels
+        match &self.source {
+            Source::Memory(ds) => ds.labels(),
+            Source::Dataset(_) => &self.none,
+        }
+    }
+
+    /// The device the batches are on ([`DataLoader::device`]).
+    pub fn batch_device(&self) -> Device {
+        self.device
+    }
+
+    /// Sample `index` as a model sees it after training, without
+    /// augmentation: an in-memory loader's stored (normalized) image and
+    /// label; for a loader over a dataset, `dataset[index]` with the
+    /// dataset's own transforms (drawn as in epoch 0), normalized. On the
+    /// loader's device.
+    pub fn sample(&self, index: usize) -> Result<(Tensor, Tensor)> {
+        let (x, y) = self.samples(&[index])?;
+        Ok((x.f_squeeze_dim(0)?, y.f_squeeze_dim(0)?))
+    }
+
+    /// The samples at `indices`, as [`DataLoader::sample`], stacked into one
+    /// batch.
+    pub fn samples(&self, indices: &[usize]) -> Result<(Tensor, Tensor)> {
+        let n = self.num_samples();
+        if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+            return Err(super::dataset::out_of_range("DataLoader", bad, n));
+        }
+        self.finish(self.fetcher(false).fetch(indices, 0)?)
     }
 
     /// The shuffling seed ([`DataLoader::seed`]).
@@ -185,22 +413,86 @@ impl DataLoader {
     }
 
     /// One epoch of batches; with `shuffle`, each call draws a new order.
+    /// A sample that cannot be read or stacked (a corrupt photo, photos of
+    /// different sizes) stops the iteration with a panic carrying the
+    /// error's message; [`DataLoader::try_iter`] gives it as a value.
     pub fn iter(&self) -> Batches<'_> {
         let epoch = self.epoch.get();
         self.epoch.set(epoch + 1);
-        let order = if self.shuffle {
-            let perm = seeded_permutation(self.num_samples(), self.seed.wrapping_add(epoch));
-            Some(perm.to_device(self.device))
-        } else {
-            None
-        };
-        Batches {
-            loader: self,
+        let order = self
+            .shuffle
+            .then(|| seeded_order(self.num_samples(), self.seed.wrapping_add(epoch)));
+        self.batches(Plan {
             order,
-            next: 0,
-            batches: self.len(),
             epoch,
+            augment: true,
+            batches: self.len(),
+        })
+    }
+
+    /// One epoch of batches as [`DataLoader::iter`], each a `Result`: a
+    /// sample that cannot be read or stacked is an error naming it, and
+    /// ends the epoch.
+    ///
+    /// ```
+    /// use cnn_lab::{DataLoader, Kind, Tensor};
+    /// let loader = DataLoader::new(Tensor::zeros([5, 2], (Kind::Float, cnn_lab::Device::Cpu)),
+    ///                              Tensor::zeros([5], (Kind::Int64, cnn_lab::Device::Cpu)), 2)?;
+    /// for batch in loader.try_iter() {
+    ///     let (x, y) = batch?;
+    ///     assert_eq!(x.size()[0], y.size()[0]);
+    /// }
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
+    pub fn try_iter(&self) -> TryBatches<'_> {
+        TryBatches(self.iter())
+    }
+
+    /// Every sample once, in the dataset's order, without augmentation (as
+    /// [`DataLoader::sample`]), in batches of the loader's batch size
+    /// (the last one may be smaller); the epoch count is left alone.
+    pub(crate) fn in_order(&self) -> TryBatches<'_> {
+        TryBatches(self.batches(Plan {
+            order: None,
+            epoch: 0,
+            augment: false,
+            batches: self.num_samples().div_ceil(self.batch_size),
+        }))
+    }
+
+    /// What reads the samples of a batch, shareable with worker threads.
+    fn fetcher(&self, augment: bool) -> Fetcher {
+        Fetcher {
+            source: self.source.clone(),
+            cache: self.cache.clone(),
+            transform: if augment {
+                self.transform.clone()
+            } else {
+                None
+            },
+            seed: self.seed,
         }
+    }
+}
+
+impl Normalize {
+    /// The checks [`Normalize::apply`] makes that do not need the images.
+    fn check(&self) -> Result<()> {
+        let n = self.mean.len();
+        if n == 0 || n != self.std.len() {
+            return Err(Error::InvalidArgument(format!(
+                "Normalize: expected as many means as stds, one or one per channel, found {} \
+                 means and {} stds",
+                n,
+                self.std.len()
+            )));
+        }
+        if let Some(s) = self.std.iter().find(|&&s| s == 0.0 || !s.is_finite()) {
+            return Err(Error::InvalidArgument(format!(
+                "Normalize: std must be finite and non-zero, found {s}"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -276,80 +568,17 @@ impl Normalize {
 
 /// A permutation of `0..n` from a small seeded generator (SplitMix64 +
 /// Fisher–Yates), so shuffling never disturbs `tch::manual_seed` streams.
-fn seeded_permutation(n: usize, seed: u64) -> Tensor {
+fn seeded_order(n: usize, seed: u64) -> Vec<usize> {
     let stream = seed ^ 0x9E37_79B9_7F4A_7C15;
     let mut draw = 0;
     let mut next = || {
         draw += 1;
         splitmix64(stream, draw - 1)
     };
-    let mut idx: Vec<i64> = (0..n as i64).collect();
+    let mut idx: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         let j = (next() % (i as u64 + 1)) as usize;
         idx.swap(i, j);
     }
-    Tensor::from_slice(&idx)
-}
-
-/// One epoch of `(images, labels)` batches from a [`DataLoader`].
-pub struct Batches<'a> {
-    loader: &'a DataLoader,
-    order: Option<Tensor>,
-    next: usize,
-    batches: usize,
-    epoch: u64,
-}
-
-impl Iterator for Batches<'_> {
-    type Item = (Tensor, Tensor);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.next >= self.batches {
-            return None;
-        }
-        let bs = self.loader.batch_size as i64;
-        let start = self.next as i64 * bs;
-        let end = (start + bs).min(self.loader.num_samples() as i64);
-        self.next += 1;
-        let (x, y) = match &self.order {
-            Some(order) => {
-                let idx = order.narrow(0, start, end - start);
-                (
-                    self.loader.images.index_select(0, &idx),
-                    self.loader.labels.index_select(0, &idx),
-                )
-            }
-            None => (
-                self.loader.images.narrow(0, start, end - start),
-                self.loader.labels.narrow(0, start, end - start),
-            ),
-        };
-        let Some(transform) = &self.loader.transform else {
-            return Some((x, y));
-        };
-        let mut rng = TransformRng::new(self.loader.seed, self.epoch, self.next as u64 - 1);
-        let _guard = tch::no_grad_guard();
-        // Checked on the first image by `DataLoader::transform`; a batch
-        // of the same images cannot fail differently.
-        let x = transform
-            .apply(&x, &mut rng)
-            .unwrap_or_else(|e| panic!("DataLoader transform: {e}"));
-        Some((x, y))
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.batches - self.next;
-        (left, Some(left))
-    }
-}
-
-impl ExactSizeIterator for Batches<'_> {}
-
-impl<'a> IntoIterator for &'a DataLoader {
-    type Item = (Tensor, Tensor);
-    type IntoIter = Batches<'a>;
-
-    fn into_iter(self) -> Batches<'a> {
-        self.iter()
-    }
+    idx
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
+use super::dataset::{out_of_range, Dataset};
 use super::download::{download_verified, Checksum};
 use super::idx;
 use super::loader::DataLoader;
@@ -276,7 +277,7 @@ impl DatasetOptions {
     }
 
     /// Reads the split: checks both files strictly and decodes them once.
-    pub fn load(&self) -> Result<Dataset> {
+    pub fn load(&self) -> Result<MnistSplit> {
         if self.download {
             self.download_missing()?;
         }
@@ -310,7 +311,7 @@ impl DatasetOptions {
                 ),
             ));
         }
-        Ok(Dataset {
+        Ok(MnistSplit {
             data: images.to_tensor(),
             targets: labels.to_tensor().f_to_kind(Kind::Int64)?,
             classes: self.spec.classes,
@@ -320,10 +321,23 @@ impl DatasetOptions {
     }
 }
 
-/// A loaded split, as torchvision's dataset object: `data` (`uint8`
-/// `[N, 28, 28]`) and `targets` (`int64` `[N]`).
+/// A loaded MNIST-format split (MNIST or Fashion-MNIST), as torchvision's
+/// dataset object: `data` (`uint8` `[N, 28, 28]`) and `targets` (`int64`
+/// `[N]`). A [`Dataset`] whose samples are `ToTensor()` images `float32
+/// [1, 28, 28]` with scalar `int64` labels, so that it can be split
+/// ([`random_split`](super::random_split)) and loaded as any dataset; its
+/// [`into_loader`](MnistSplit::into_loader) is the faster in-memory loader.
+///
+/// ```no_run
+/// use cnn_lab::data::{random_split, DataLoader, MNIST};
+/// let train = MNIST::new(cnn_lab::data_root()).load()?;
+/// let parts = random_split(train, [0.9, 0.1], 42)?;
+/// let val_loader = DataLoader::from_dataset(parts[1].clone(), 256)?;
+/// assert_eq!(val_loader.num_samples(), 6_000);
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
 #[derive(Debug)]
-pub struct Dataset {
+pub struct MnistSplit {
     /// Images as stored in the file, `uint8` `[N, 28, 28]`.
     pub data: Tensor,
     /// Labels, `int64` `[N]`.
@@ -333,7 +347,12 @@ pub struct Dataset {
     train: bool,
 }
 
-impl Dataset {
+// SAFETY: as for `TensorDataset` (data/dataset.rs): a split is only read
+// through `&self` (`narrow`, `get`, `shallow_clone`), which is what
+// `shallow_clone`s of its tensors on several threads may already do.
+unsafe impl Sync for MnistSplit {}
+
+impl MnistSplit {
     /// Number of samples (`len(dataset)`).
     pub fn len(&self) -> usize {
         self.data.size()[0] as usize
@@ -360,14 +379,11 @@ impl Dataset {
     }
 
     /// Sample `index` as `dataset[index]` with `transform=ToTensor()`:
-    /// `float32` `[1, 28, 28]` in `[0, 1]` and the label.
+    /// `float32` `[1, 28, 28]` in `[0, 1]` and the label as a number (the
+    /// [`Dataset`] trait's `get` gives it as a tensor).
     pub fn get(&self, index: usize) -> Result<(Tensor, i64)> {
         if index >= self.len() {
-            return Err(Error::InvalidArgument(format!(
-                "{} index {index} out of range for {} samples",
-                self.name,
-                self.len()
-            )));
+            return Err(out_of_range(self.name, index, self.len()));
         }
         let i = index as i64;
         let image = idx::to_float_images(&self.data.f_narrow(0, i, 1)?)?.f_squeeze_dim(0)?;
@@ -385,6 +401,17 @@ impl Dataset {
     pub fn into_loader(self, batch_size: usize) -> Result<DataLoader> {
         let images = self.images()?;
         DataLoader::new(images, self.targets, batch_size)
+    }
+}
+
+impl Dataset for MnistSplit {
+    fn len(&self) -> usize {
+        MnistSplit::len(self)
+    }
+
+    fn get(&self, index: usize) -> Result<(Tensor, Tensor)> {
+        let (image, label) = MnistSplit::get(self, index)?;
+        Ok((image, Tensor::from(label)))
     }
 }
 

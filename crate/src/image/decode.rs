@@ -611,6 +611,44 @@ pub(crate) fn bmp_raw(bytes: &[u8], name: &Path) -> Result<Rgbx> {
     image_decode(decoder, name, "BMP")
 }
 
+/// Whether a BMP of 8 bits or fewer has the gray ramp as its palette
+/// (entry i = (i, i, i)), which PIL reads as mode `L`.
+pub(crate) fn bmp_gray_palette(bytes: &[u8]) -> bool {
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(dib), Some(bpp)) = (u32_at(14), u16_at(28)) else {
+        return false;
+    };
+    if bpp > 8 || dib < 40 {
+        return false;
+    }
+    let used = u32_at(46).unwrap_or(0) as usize;
+    let colors = if used == 0 {
+        1usize << bpp
+    } else {
+        used.min(256)
+    };
+    let start = 14 + dib as usize;
+    (0..colors).all(|i| {
+        let want = if colors == 2 {
+            (i * 255) as u8
+        } else {
+            i as u8
+        };
+        bytes
+            .get(start + 4 * i..start + 4 * i + 3)
+            .is_some_and(|bgr| bgr.iter().all(|&v| v == want))
+    })
+}
+
 /// torchvision's `decode_webp`: RGB, or RGBA when the file has alpha;
 /// RGB and RGB_ALPHA force 3 and 4 channels; the gray modes are ignored.
 fn webp_torchvision(bytes: &[u8], mode: ImageReadMode, name: &Path) -> Result<Pixels> {

@@ -19,6 +19,9 @@
 
 mod decode;
 pub mod limits;
+mod pil;
+
+pub use pil::{pil_to_tensor, to_pil_image, Image};
 
 use std::path::Path;
 

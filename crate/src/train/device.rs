@@ -20,7 +20,7 @@ pub(crate) fn pass_device<M: ModuleExt + ?Sized>(
         check_model_device(model, device)?;
         return Ok(device);
     }
-    let loader_device = loader.images().device();
+    let loader_device = loader.batch_device();
     let Some(first) = model.named_tensors().into_iter().next() else {
         // A model without tensors runs wherever its input is.
         return Ok(loader_device);

@@ -144,7 +144,8 @@ fn eval_batches_chunked<M: Module + ?Sized>(
     let interrupt = InterruptGuard::new();
     let mut pending: Vec<(Tensor, Tensor)> = Vec::with_capacity(chunk);
     let batches = loader.len();
-    for (i, (x, y)) in loader.iter().enumerate() {
+    for (i, batch) in loader.try_iter().enumerate() {
+        let (x, y) = batch?;
         if interrupt.interrupted() {
             return Err(Error::Interrupted(format!(
                 "during the {what}, after batch {i}/{batches}"

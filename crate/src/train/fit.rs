@@ -258,7 +258,8 @@ where
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
     let scheduled = learner.scheduler.is_some();
     let mut samples = 0;
-    for (i, (x, y)) in loader.iter().enumerate() {
+    for (i, batch) in loader.try_iter().enumerate() {
+        let (x, y) = batch?;
         let (x, y) = (x.to_device(device), y.to_device(device));
         samples += x.size().first().copied().unwrap_or(0) as usize;
         let (model, optimizer) = (learner.model, &mut *learner.optimizer);

@@ -20,23 +20,23 @@ struct Predictions {
     probability: Vec<f64>,
 }
 
-/// One eval-mode pass over the loader's stored samples (in order, without
-/// its shuffle or transforms): cross-entropy loss per sample, argmax, its
-/// softmax probability. Shows progress; stops cleanly on Stop.
+/// One eval-mode pass over the loader's samples (in order, without its
+/// shuffle or augmentation, as [`DataLoader::sample`] gives them):
+/// cross-entropy loss per sample, argmax, its softmax probability. Shows
+/// progress; stops cleanly on Stop.
 fn predict_all<M: ModuleExt + ?Sized>(
     loader: &DataLoader,
     model: &M,
     what: &str,
 ) -> Result<Predictions> {
     let device = pass_device(model, loader, None)?;
-    let (images, labels) = (loader.images(), loader.labels());
     let n = loader.num_samples() as i64;
-    let bs = loader.batch_size() as i64;
-    let batches = (n + bs - 1) / bs;
+    let batches = loader.in_order();
+    let count = batches.len();
     let _guard = tch::no_grad_guard();
     let interrupt = InterruptGuard::new();
     let mut handle = DisplayHandle::new();
-    let mut line = ProgressLine::new(Progress::Auto, batches as usize, what, &mut handle);
+    let mut line = ProgressLine::new(Progress::Auto, count, what, &mut handle);
     let mut out = Predictions {
         loss: Vec::new(),
         predicted: Vec::new(),
@@ -44,14 +44,10 @@ fn predict_all<M: ModuleExt + ?Sized>(
         probability: Vec::new(),
     };
     let mut loss_sum = 0.0;
-    for b in 0..batches {
-        let start = b * bs;
-        let len = bs.min(n - start);
-        let x = images.narrow(0, start, len).to_device(device);
-        let y = labels
-            .narrow(0, start, len)
-            .to_device(device)
-            .to_kind(Kind::Int64);
+    for (b, batch) in batches.enumerate() {
+        let (x, y) = batch?;
+        let x = x.to_device(device);
+        let y = y.to_device(device).to_kind(Kind::Int64);
         let (loss, pred, prob) = catch_torch(what, || {
             let logp = model.forward_t(&x, false).log_softmax(-1, Kind::Float);
             let loss = -logp.gather(1, &y.unsqueeze(1), false).squeeze_dim(1);
@@ -70,13 +66,13 @@ fn predict_all<M: ModuleExt + ?Sized>(
         if interrupt.interrupted() {
             line.clear();
             return Err(Error::Interrupted(format!(
-                "during {what}, after batch {}/{batches}",
+                "during {what}, after batch {}/{count}",
                 b + 1
             )));
         }
         if line.due() {
             line.show(
-                b as usize + 1,
+                b + 1,
                 loss_sum / out.loss.len() as f64,
                 out.loss.len(),
                 None,
@@ -135,14 +131,13 @@ pub fn top_losses<M: ModuleExt + ?Sized>(
 
 /// The images of [`top_losses`] titled by actual and predicted class
 /// (fastai's `interp.plot_top_losses`): an [`ImageGrid`] to set class names
-/// or columns on, shown as a cell's last expression.
+/// or columns on, shown as a cell's last expression. The images are the
+/// loader's samples as [`DataLoader::sample`] gives them.
 pub fn plot_top_losses(loader: &DataLoader, top: &TopLosses) -> ImageGrid {
-    let idx = Tensor::from_slice(&top.indices.iter().map(|&i| i as i64).collect::<Vec<_>>())
-        .to_device(loader.images().device());
-    let images = loader
-        .images()
-        .index_select(0, &idx)
-        .to_device(tch::Device::Cpu);
+    let images = match loader.samples(&top.indices) {
+        Ok((images, _)) => images.to_device(tch::Device::Cpu),
+        Err(e) => return ImageGrid::failed("plot_top_losses", e),
+    };
     show_images(&images, &Tensor::from_slice(&top.actual))
         .predictions(&Tensor::from_slice(&top.predicted))
         .limit(top.indices.len().max(1))

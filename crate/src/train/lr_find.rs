@@ -188,13 +188,20 @@ where
     let (mut lrs, mut losses) = (Vec::new(), Vec::new());
     let (mut avg, mut best, beta) = (0.0, f64::INFINITY, 0.98f64);
     let mut samples = 0;
-    let mut batches = loader.iter();
+    let mut batches = loader.try_iter();
     for i in 0..o.num_it {
         let (x, y) = match batches.next() {
-            Some(b) => b,
+            Some(b) => b?,
             None => {
-                batches = loader.iter();
-                batches.next().expect("the loader has a batch")
+                batches = loader.try_iter();
+                match batches.next() {
+                    Some(b) => b?,
+                    None => {
+                        return Err(Error::InvalidArgument(
+                            "lr_find: the loader has no batch".into(),
+                        ))
+                    }
+                }
             }
         };
         let lr = o.start_lr * (o.end_lr / o.start_lr).powf(i as f64 / (o.num_it - 1) as f64);

@@ -88,6 +88,8 @@ pub struct ImageGrid {
     columns: usize,
     scale: Option<u32>,
     limit: usize,
+    /// Why there is nothing to show (the images could not be read).
+    error: Option<Error>,
 }
 
 /// Starts an [`ImageGrid`] of `images` (`[N,1,H,W]`, `[N,H,W]` or colour
@@ -121,10 +123,22 @@ pub fn show_images(images: &Tensor, labels: &Tensor) -> ImageGrid {
         columns: 8,
         scale: None,
         limit: 32,
+        error: None,
     }
 }
 
 impl ImageGrid {
+    /// A grid whose images could not be read: rendering it gives `error`,
+    /// after `what`.
+    pub(crate) fn failed(what: &str, error: Error) -> ImageGrid {
+        let mut grid = show_images(
+            &Tensor::zeros([0], crate::FLOAT_CPU),
+            &Tensor::zeros([0], crate::INT64_CPU),
+        );
+        grid.error = Some(Error::InvalidArgument(format!("{what}: {error}")));
+        grid
+    }
+
     /// Number of images per row.
     pub fn columns(mut self, columns: usize) -> Self {
         self.columns = columns.max(1);
@@ -161,6 +175,9 @@ impl ImageGrid {
 
     /// Draws the grid.
     pub fn render(&self) -> Result<Png> {
+        if let Some(e) = &self.error {
+            return Err(Error::InvalidArgument(e.to_string()));
+        }
         let (tiles, h, w, palette) = image_tiles(&self.images, "show_images: images")?;
         // By default a pixel of a small image (MNIST's 28) is drawn 3×3 and a
         // photo's tile is about 100 pixels a side.
