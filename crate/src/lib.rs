@@ -72,7 +72,7 @@ pub use train::{
 };
 pub use utils::{
     confusion_matrix, confusion_matrix_of, conv_kernels, feature_maps, plot_fit_result,
-    pooling_before_after, show_images, ConfusionMatrix, FitCurves, ImageGrid,
+    pooling_before_after, show_augmented, show_images, ConfusionMatrix, FitCurves, ImageGrid,
 };
 
 // Learning-rate schedules (torch.optim.lr_scheduler) and the range test.

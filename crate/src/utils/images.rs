@@ -6,6 +6,7 @@ use tch::{Kind, Tensor};
 
 use super::classes::{class_name, predicted_classes, to_vec};
 use super::grid::{min_max, render_tiles, Layout, Palette, Tile};
+use crate::data::transforms::Transform;
 use crate::display::{Png, Show};
 use crate::error::{Error, Result};
 
@@ -50,8 +51,13 @@ pub(crate) fn image_tiles(
             ((w as f64 * k).round() as i64).max(1),
         );
         let float = x.f_to_kind(Kind::Float)?;
-        let small = tch::no_grad(|| float.f_internal_upsample_bilinear2d_aa([th, tw], false, None, None))?;
-        x = if is_bytes { small.clamp(0.0, 255.0) } else { small };
+        let small =
+            tch::no_grad(|| float.f_internal_upsample_bilinear2d_aa([th, tw], false, None, None))?;
+        x = if is_bytes {
+            small.clamp(0.0, 255.0)
+        } else {
+            small
+        };
         (h, w) = (th, tw);
     }
     // Channels last, so a colour tile's values are interleaved per pixel.
@@ -127,6 +133,48 @@ pub fn show_images(images: &Tensor, labels: &Tensor) -> ImageGrid {
     }
 }
 
+/// One image transformed `n` times, side by side: the augmentation lecture's
+/// figure of a photo and what random transforms make of it. Draw `k` (titled
+/// `k`, from 1) uses seed `k - 1` ([`Transform::apply_one`]), so a cell shows
+/// the same grid each time it runs.
+///
+/// `image` is `[C, H, W]` (`uint8` as [`read_image`](crate::image::read_image)
+/// gives it, or floats); every draw must come out the same size, as a batch
+/// would (`Resize((h, w))` or a crop with a size first, where they do not).
+///
+/// ```
+/// use cnn_lab::*;
+/// let photo = Tensor::randint(256, [3, 40, 60], (Kind::Uint8, Device::Cpu));
+/// let grid = show_augmented(&photo, &RandomResizedCrop::new(32), 8)?;
+/// assert!(grid.render()?.width() > 0);
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn show_augmented<T: Transform + ?Sized>(
+    image: &Tensor,
+    transform: &T,
+    n: usize,
+) -> Result<ImageGrid> {
+    if image.dim() != 3 {
+        return Err(Error::Shape(format!(
+            "show_augmented: expected one image [C, H, W], got {:?}",
+            image.size()
+        )));
+    }
+    let draws = (0..n.max(1))
+        .map(|k| transform.apply_one(image, k as u64))
+        .collect::<Result<Vec<Tensor>>>()?;
+    let first = draws[0].size();
+    if let Some(other) = draws.iter().find(|d| d.size() != first) {
+        return Err(Error::Shape(format!(
+            "show_augmented: the draws differ in size ({first:?} and {:?}); put a Resize((h, w)) \
+             or a crop with a size in the transform",
+            other.size()
+        )));
+    }
+    let labels = Tensor::arange_start(1, draws.len() as i64 + 1, (Kind::Int64, tch::Device::Cpu));
+    Ok(show_images(&Tensor::stack(&draws, 0), &labels).columns(draws.len().min(8)))
+}
+
 impl ImageGrid {
     /// A grid whose images could not be read: rendering it gives `error`,
     /// after `what`.
@@ -158,8 +206,8 @@ impl ImageGrid {
     }
 
     /// Titles use these names (indexed by label) instead of numbers.
-    pub fn class_names(mut self, names: &[&str]) -> Self {
-        self.class_names = Some(names.iter().map(|s| s.to_string()).collect());
+    pub fn class_names<S: AsRef<str>>(mut self, names: &[S]) -> Self {
+        self.class_names = Some(names.iter().map(|s| s.as_ref().to_string()).collect());
         self
     }
 
@@ -181,7 +229,9 @@ impl ImageGrid {
         let (tiles, h, w, palette) = image_tiles(&self.images, "show_images: images")?;
         // By default a pixel of a small image (MNIST's 28) is drawn 3×3 and a
         // photo's tile is about 100 pixels a side.
-        let scale = self.scale.unwrap_or((96 / h.max(w).max(1)).clamp(1, 3) as u32);
+        let scale = self
+            .scale
+            .unwrap_or((96 / h.max(w).max(1)).clamp(1, 3) as u32);
         let labels = to_vec::<i64>(&self.labels, "show_images: labels")?;
         if labels.len() != tiles.len() {
             return Err(Error::Shape(format!(

@@ -18,4 +18,4 @@ pub(crate) mod lr_plot;
 pub use confusion::{confusion_matrix, confusion_matrix_of, ConfusionMatrix};
 pub use features::{conv_kernels, feature_maps, pooling_before_after};
 pub use history::{plot_fit_result, FitCurves};
-pub use images::{show_images, ImageGrid};
+pub use images::{show_augmented, show_images, ImageGrid};
