@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use cnn_lab::optim::lr_scheduler::LrScheduler;
 use cnn_lab::{
-    load_state_dict, Adam, CosineAnnealingLR, CrossEntropyLoss, ExponentialLR, Linear, Loss, Module,
-    ModuleExt, MultiStepLR, OneCycleLR, Optimizer, ParamGroup, ReduceLROnPlateau, ReLU,
+    load_state_dict, Adam, CosineAnnealingLR, CrossEntropyLoss, ExponentialLR, Linear, Loss,
+    Module, ModuleExt, MultiStepLR, OneCycleLR, Optimizer, ParamGroup, ReLU, ReduceLROnPlateau,
     Sequential, StepLR, Tensor, SGD,
 };
 use serde_json::Value;
@@ -31,7 +31,10 @@ fn reference() -> (HashMap<String, Tensor>, Value) {
         .unwrap()
         .into_iter()
         .collect();
-    (tensors, serde_json::from_str(&out).expect("one JSON object"))
+    (
+        tensors,
+        serde_json::from_str(&out).expect("one JSON object"),
+    )
 }
 
 fn state(all: &HashMap<String, Tensor>, prefix: &str) -> Vec<(String, Tensor)> {
@@ -93,11 +96,7 @@ fn cases() -> Vec<(&'static str, bool, Make)> {
             )
         }),
         ("sgd_frozen", true, |b, h| {
-            Box::new(
-                SGD::new(cat(b, h), 0.1)
-                    .momentum(0.9)
-                    .weight_decay(0.01),
-            )
+            Box::new(SGD::new(cat(b, h), 0.1).momentum(0.9).weight_decay(0.01))
         }),
         ("adam_groups", false, |b, h| {
             Box::new(Adam::new(
@@ -209,8 +208,11 @@ fn every_scheduler_sets_each_groups_rate_as_pytorch() {
         let want_m: Vec<f64> = serde_json::from_value(want["momentum"].clone()).unwrap();
         // The optimizer the schedule drives, as fit drives it.
         let w = || vec![Tensor::zeros([1], cnn_lab::FLOAT_CPU)];
-        let mut opt = SGD::new(vec![ParamGroup::new(w()).lr(0.01), ParamGroup::new(w())], 0.1)
-            .momentum(0.9);
+        let mut opt = SGD::new(
+            vec![ParamGroup::new(w()).lr(0.01), ParamGroup::new(w())],
+            0.1,
+        )
+        .momentum(0.9);
         let mut s = scheduler(name);
         let apply = |opt: &mut SGD, step: cnn_lab::optim::lr_scheduler::LrStep| {
             for (g, lr) in step.lrs.iter().enumerate() {
@@ -230,12 +232,20 @@ fn every_scheduler_sets_each_groups_rate_as_pytorch() {
             got.push((opt.learning_rates(), Optimizer::momentum(&opt).unwrap()));
         }
         assert_eq!(got.len(), want_lrs.len(), "{name}");
-        for (i, ((lrs, m), (want, want_m))) in got.iter().zip(want_lrs.iter().zip(&want_m)).enumerate() {
+        for (i, ((lrs, m), (want, want_m))) in
+            got.iter().zip(want_lrs.iter().zip(&want_m)).enumerate()
+        {
             assert_eq!(lrs.len(), 2, "{name}");
             for (a, b) in lrs.iter().zip(want) {
-                assert!((a - b).abs() <= 1e-12, "{name} step {i}: {lrs:?} vs PyTorch {want:?}");
+                assert!(
+                    (a - b).abs() <= 1e-12,
+                    "{name} step {i}: {lrs:?} vs PyTorch {want:?}"
+                );
             }
-            assert!((m - want_m).abs() <= 1e-12, "{name} momentum {i}: {m} vs {want_m}");
+            assert!(
+                (m - want_m).abs() <= 1e-12,
+                "{name} momentum {i}: {m} vs {want_m}"
+            );
         }
     }
     assert_eq!(cases, 7);

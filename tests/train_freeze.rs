@@ -19,7 +19,9 @@ use serde_json::Value;
 use train_support::{mnist, rng_lock, TinyCnn};
 
 fn quiet() -> FitOptions {
-    FitOptions::default().progress(Progress::Off).live_plot(false)
+    FitOptions::default()
+        .progress(Progress::Off)
+        .live_plot(false)
 }
 
 fn loaders() -> (DataLoader, DataLoader) {
@@ -120,14 +122,19 @@ fn fit_leaves_frozen_parameters_bit_for_bit_and_trains_the_rest() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("every parameter of the model (TinyCnn) is frozen"), "{err}");
+    assert!(
+        err.contains("every parameter of the model (TinyCnn) is frozen"),
+        "{err}"
+    );
 }
 
 const EPOCHS: usize = 4;
 
+type Weights = Vec<(String, Tensor)>;
+
 /// One run with a frozen conv, two groups and SGD's Nesterov momentum,
 /// keeping a training checkpoint at `path`, `epochs` long.
-fn run(path: &Path, epochs: usize) -> (FitResult, Vec<(String, Tensor)>, Vec<(String, Tensor)>) {
+fn run(path: &Path, epochs: usize) -> (FitResult, Weights, Weights) {
     cnn_lab::manual_seed(42);
     let model = TinyCnn::new(10, 0.3);
     let init = snapshot(&model);
@@ -240,7 +247,10 @@ fn fine_tune_trains_the_head_on_a_frozen_body_then_everything() {
             assert!(a.equal(b), "the frozen body's {k} changed");
         }
     }
-    assert!(model.parameters().iter().all(Tensor::requires_grad), "ends unfrozen");
+    assert!(
+        model.parameters().iter().all(Tensor::requires_grad),
+        "ends unfrozen"
+    );
     // Then unfrozen: the body trains too.
     let result = fine_tune(
         &train,
@@ -252,9 +262,22 @@ fn fine_tune_trains_the_head_on_a_frozen_body_then_everything() {
     )
     .unwrap();
     assert_eq!(result.unfrozen.val_loss.len(), 1);
-    assert!(!after[0].1.equal(&model.conv.parameters()[0]), "the body did not train");
-    let err = fine_tune(&train, &val, &model, &CrossEntropyLoss::new(), 1, FineTune::new("head"))
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("the head \"head\" should name some of the model's parameters"), "{err}");
+    assert!(
+        !after[0].1.equal(&model.conv.parameters()[0]),
+        "the body did not train"
+    );
+    let err = fine_tune(
+        &train,
+        &val,
+        &model,
+        &CrossEntropyLoss::new(),
+        1,
+        FineTune::new("head"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("the head \"head\" should name some of the model's parameters"),
+        "{err}"
+    );
 }

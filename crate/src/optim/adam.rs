@@ -276,7 +276,11 @@ impl Optimizer for Adam {
     fn zero_grad(&mut self) -> Result<()> {
         self.groups.check_not_empty("Adam")?;
         if self.is_fused() {
-            let params: Vec<Tensor> = self.params().into_iter().map(|p| p.shallow_clone()).collect();
+            let params: Vec<Tensor> = self
+                .params()
+                .into_iter()
+                .map(|p| p.shallow_clone())
+                .collect();
             set_grads_to_none(&params)
         } else {
             Ok(self.inner()?.zero_grad()?)

@@ -215,7 +215,13 @@ impl OptimizerState {
 }
 
 /// Copies a saved state tensor into a fresh one shaped like `like`.
-pub(crate) fn restored(name: &str, what: &str, i: usize, src: &Tensor, like: &Tensor) -> Result<Tensor> {
+pub(crate) fn restored(
+    name: &str,
+    what: &str,
+    i: usize,
+    src: &Tensor,
+    like: &Tensor,
+) -> Result<Tensor> {
     if src.size() != like.size() {
         return Err(Error::Shape(format!(
             "{name}: saved {what} of parameter {i} has shape {:?}, the parameter {:?}",

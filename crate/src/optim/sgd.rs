@@ -259,7 +259,8 @@ impl Optimizer for SGD {
     fn load_state(&mut self, saved: &OptimizerState) -> Result<()> {
         let sizes: Vec<usize> = self.groups.0.iter().map(|g| g.params.len()).collect();
         saved.check_layout("SGD", &sizes)?;
-        let mut buffers: Vec<Option<Tensor>> = (0..self.groups.num_params()).map(|_| None).collect();
+        let mut buffers: Vec<Option<Tensor>> =
+            (0..self.groups.num_params()).map(|_| None).collect();
         for (i, (_, param)) in self.groups.flat().enumerate() {
             let Some(tensors) = saved.tensors_of(i) else {
                 continue;

@@ -81,6 +81,8 @@ impl FineTune {
 
     /// `div=` (default 5): the unfrozen one-cycle starts at its peak rates
     /// divided by this ([`OneCycleLR::div_factor`]).
+    // fastai's keyword, not the `/` operator.
+    #[allow(clippy::should_implement_trait)]
     pub fn div(mut self, div: f64) -> Self {
         self.div = div;
         self
