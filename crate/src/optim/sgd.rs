@@ -30,7 +30,8 @@ use crate::ops::set_grads_to_none;
 ///     .momentum(0.9)
 ///     .nesterov(true)
 ///     .weight_decay(5e-4);
-/// assert_eq!(optimizer.momentum(), Some(0.9));
+/// // The builder method is `momentum(0.9)`; the trait's getter is `Optimizer::momentum`.
+/// assert_eq!(Optimizer::momentum(&optimizer), Some(0.9));
 /// # let _ = optimizer.step();
 /// ```
 #[derive(Debug)]
