@@ -384,6 +384,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_scheduled_fit_runs_without_a_cuda_graph() {
+        use crate::optim::StepLR;
+        let scheduled = FitOptions::default().scheduler(StepLR::new(1));
+        assert_eq!(graph_setting(&scheduled).unwrap(), Some(false));
+        let err = graph_setting(&scheduled.cuda_graph(true))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot go with the scheduler StepLR"), "{err}");
+        assert_eq!(graph_setting(&FitOptions::default()).unwrap(), None);
+    }
+
+    #[test]
     fn epoch_line_is_the_lectures() {
         assert_eq!(
             epoch_line(1, 10, [0.122094, 0.982351, 0.11539805261418223, 0.9841]),
