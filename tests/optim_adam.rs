@@ -98,12 +98,19 @@ fn both_implementations_match_pytorch_plain_and_fused() {
 #[test]
 fn the_default_is_the_cpp_adam_on_the_cpu_and_fused_zero_grad_sets_none() {
     let ps = params();
-    let mut plain = Adam::new(ps.iter().map(Tensor::shallow_clone).collect(), 0.01);
+    let mut plain = Adam::new(
+        ps.iter().map(Tensor::shallow_clone).collect::<Vec<_>>(),
+        0.01,
+    );
     assert!(!plain.is_fused(), "CPU parameters keep libtorch's C++ Adam");
     plain.step().unwrap(); // no gradients yet: nothing to do
     assert!(!plain.is_fused());
 
-    let mut fused = Adam::new(ps.iter().map(Tensor::shallow_clone).collect(), 0.01).fused(true);
+    let mut fused = Adam::new(
+        ps.iter().map(Tensor::shallow_clone).collect::<Vec<_>>(),
+        0.01,
+    )
+    .fused(true);
     loss(&ps).backward();
     assert!(ps.iter().all(|p| p.grad().defined()));
     fused.zero_grad().unwrap();

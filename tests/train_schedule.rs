@@ -116,7 +116,7 @@ impl Module for NoParams {
 #[test]
 fn fit_on_a_model_without_trainable_tensors_is_an_error() {
     let (train, val) = (mnist_loader(true, 64, 64), mnist_loader(false, 64, 64));
-    let mut opt = Sgd::new(vec![], 0.1);
+    let mut opt = Sgd::new(Vec::<Tensor>::new(), 0.1);
     let err = fit(
         &train,
         &val,

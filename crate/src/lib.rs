@@ -64,7 +64,7 @@ pub use env::{device_from_env, env_or};
 pub use error::{Error, Result};
 pub use loss::{BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss};
 pub use nn::*;
-pub use optim::{Adam, Optimizer, Sgd};
+pub use optim::{Adam, Optimizer, ParamGroup, ParamGroups, Sgd, SGD};
 pub use tensor::{Item, FLOAT_CPU, INT64_CPU};
 pub use train::{
     evaluate, fit, manual_seed, test_binary_classification, test_multi_classification,
@@ -77,9 +77,11 @@ pub use utils::{
 
 // Learning-rate schedules (torch.optim.lr_scheduler) and the range test.
 pub use optim::{
-    CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, ReduceLROnPlateau,
-    StepLR,
+    CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, PerGroup,
+    ReduceLROnPlateau, StepLR,
 };
+// Transfer learning: fastai's fine_tune (freeze, one-cycle, discriminative rates).
+pub use train::{fine_tune, FineTune, FineTuneResult};
 pub use train::{lr_find, LrFindOptions, LrFinder};
 // Mistakes (fastai's ClassificationInterpretation).
 pub use train::{most_confused, plot_top_losses, top_losses, TopLosses};

@@ -175,6 +175,28 @@ pub trait ModuleExt: Module {
             .collect()
     }
 
+    /// Freezes (`false`) or unfreezes (`true`) every parameter in the tree,
+    /// PyTorch's `module.requires_grad_(requires_grad)`: a frozen parameter
+    /// gets no gradient, so the optimizers skip it and it stays as it is.
+    /// Buffers are left alone. Returns the module, so it chains.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// let model = Sequential::new().add(Linear::new(4, 8)).add(ReLU::new()).add(Linear::new(8, 2));
+    /// model.requires_grad_(false); // for p in model.parameters(): p.requires_grad = False
+    /// model[2].requires_grad_(true); // train only the last layer
+    /// let trainable: Vec<bool> = model.parameters().iter().map(|p| p.requires_grad()).collect();
+    /// assert_eq!(trainable, [false, false, true, true]);
+    /// ```
+    fn requires_grad_(&self, requires_grad: bool) -> &Self {
+        for (_, p) in self.named_parameters() {
+            if p.requires_grad() != requires_grad {
+                let _ = p.set_requires_grad(requires_grad);
+            }
+        }
+        self
+    }
+
     /// Parameters and buffers by name (`model.state_dict()`), sharing storage.
     fn state_dict(&self) -> Vec<(String, Tensor)> {
         self.named_tensors()

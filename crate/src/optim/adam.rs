@@ -2,7 +2,8 @@
 
 use tch::{COptimizer, Kind, Tensor};
 
-use super::{empty_parameter_list, HyperValue, Lazy, Optimizer, OptimizerState};
+use super::groups::{Groups, ParamGroups};
+use super::{restored, GroupState, HyperValue, Optimizer, OptimizerState};
 use crate::error::{Error, Result};
 use crate::ops::{fused_adam_, set_grads_to_none, AdamHyper, AdamTensors};
 
@@ -18,8 +19,24 @@ use crate::ops::{fused_adam_, set_grads_to_none, AdamHyper, AdamTensors};
 /// (unless `fit` is to save a training checkpoint: the C++ one's moments
 /// cannot be read, so it then takes the fused one, as fast on the CPU).
 ///
+/// `params` is `model.parameters()` or a list of
+/// [`ParamGroup`](crate::ParamGroup)s, each with its own `lr` or
+/// `weight_decay` (PyTorch's `Adam([{"params": body, "lr": 1e-4}, {"params": head}], lr=1e-3)`).
+/// A parameter without a gradient (frozen, or unused) is skipped.
+///
 /// Built on an empty parameter list, its first `zero_grad` or `step` is an
 /// error saying so (PyTorch's `optimizer got an empty parameter list`).
+///
+/// ```
+/// use cnn_lab::{Adam, Linear, ModuleExt, Optimizer, ParamGroup};
+/// let (body, head) = (Linear::new(4, 8), Linear::new(8, 2));
+/// let optimizer = Adam::new(
+///     vec![ParamGroup::new(body.parameters()).lr(1e-4), ParamGroup::new(head.parameters())],
+///     1e-3,
+/// )
+/// .weight_decay(1e-5);
+/// assert_eq!(optimizer.learning_rates(), [1e-4, 1e-3]);
+/// ```
 #[derive(Debug)]
 pub struct Adam {
     lr: f64,
@@ -28,8 +45,19 @@ pub struct Adam {
     weight_decay: f64,
     amsgrad: bool,
     fused: Option<bool>,
-    state: Lazy,
+    groups: Groups,
+    /// libtorch's C++ Adam, built at the first step when not fused.
+    inner: Option<CppAdam>,
     fused_state: Option<FusedState>,
+}
+
+/// libtorch's `torch::optim::Adam` (its state cannot be read through tch).
+struct CppAdam(COptimizer);
+
+impl std::fmt::Debug for CppAdam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("libtorch Adam")
+    }
 }
 
 /// The fused step's state, per parameter: PyTorch's `exp_avg`,
@@ -43,9 +71,9 @@ struct FusedState {
 }
 
 impl FusedState {
-    fn new(params: &[Tensor], amsgrad: bool) -> FusedState {
+    fn new(params: &[&Tensor], amsgrad: bool) -> FusedState {
         let _guard = tch::no_grad_guard();
-        let zeros = || params.iter().map(Tensor::zeros_like).collect::<Vec<_>>();
+        let zeros = || params.iter().map(|p| p.zeros_like()).collect::<Vec<_>>();
         FusedState {
             exp_avgs: zeros(),
             exp_avg_sqs: zeros(),
@@ -65,8 +93,8 @@ impl std::fmt::Debug for FusedState {
 }
 
 impl Adam {
-    /// `Adam(params, lr=lr)`; pass `model.parameters()`.
-    pub fn new(params: Vec<Tensor>, lr: f64) -> Adam {
+    /// `Adam(params, lr=lr)`; pass `model.parameters()` or parameter groups.
+    pub fn new(params: impl Into<ParamGroups>, lr: f64) -> Adam {
         Adam {
             lr,
             betas: (0.9, 0.999),
@@ -74,12 +102,23 @@ impl Adam {
             weight_decay: 0.0,
             amsgrad: false,
             fused: None,
-            state: Lazy {
-                params,
-                inner: None,
-            },
+            groups: Groups(params.into().0),
+            inner: None,
             fused_state: None,
         }
+    }
+
+    fn params(&self) -> Vec<&Tensor> {
+        self.groups.flat().map(|(_, p)| p).collect()
+    }
+
+    /// Group `g`'s `(lr, weight_decay)`.
+    fn hyper(&self, g: usize) -> (f64, f64) {
+        let group = &self.groups.0[g];
+        (
+            group.lr.unwrap_or(self.lr),
+            group.weight_decay.unwrap_or(self.weight_decay),
+        )
     }
 
     /// `fused=`: `true` for the fused step (CPU or GPU), `false` for
@@ -93,68 +132,67 @@ impl Adam {
     /// Whether steps use the fused implementation (decided at the first
     /// step, from [`Adam::fused`] or the parameters' device).
     pub fn is_fused(&self) -> bool {
-        match (&self.state.inner, &self.fused_state) {
+        match (&self.inner, &self.fused_state) {
             (Some(_), _) => false,
             (_, Some(_)) => true,
             _ => self.fused.unwrap_or_else(|| {
-                self.state
-                    .params
-                    .first()
-                    .is_some_and(|p| p.device().is_cuda())
+                self.groups
+                    .flat()
+                    .next()
+                    .is_some_and(|(_, p)| p.device().is_cuda())
             }),
         }
     }
 
-    fn check_not_empty(&self) -> Result<()> {
-        if self.state.params.is_empty() {
-            return Err(empty_parameter_list("Adam"));
-        }
-        Ok(())
-    }
-
     fn fused_step(&mut self) -> Result<()> {
-        let params = &self.state.params;
-        let state = self
-            .fused_state
-            .get_or_insert_with(|| FusedState::new(params, self.amsgrad));
-        // Like PyTorch, a parameter without a gradient is left alone.
-        let mut picked: [Vec<Tensor>; 6] = Default::default();
-        for (i, p) in params.iter().enumerate() {
-            let grad = p.grad();
-            if !grad.defined() {
+        if self.fused_state.is_none() {
+            self.fused_state = Some(FusedState::new(&self.params(), self.amsgrad));
+        }
+        let state = self.fused_state.as_ref().expect("made above");
+        // One fused call per group, with the group's rate; like PyTorch, a
+        // parameter without a gradient is left alone.
+        let mut i = 0;
+        for g in 0..self.groups.0.len() {
+            let mut picked: [Vec<Tensor>; 6] = Default::default();
+            for p in &self.groups.0[g].params {
+                let grad = p.grad();
+                if grad.defined() {
+                    let [ps, gs, avgs, sqs, maxs, steps] = &mut picked;
+                    ps.push(p.shallow_clone());
+                    gs.push(grad);
+                    avgs.push(state.exp_avgs[i].shallow_clone());
+                    sqs.push(state.exp_avg_sqs[i].shallow_clone());
+                    if self.amsgrad {
+                        maxs.push(state.max_exp_avg_sqs[i].shallow_clone());
+                    }
+                    steps.push(state.steps[i].shallow_clone());
+                }
+                i += 1;
+            }
+            let [params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps] = &picked;
+            if params.is_empty() {
                 continue;
             }
-            let [ps, gs, avgs, sqs, maxs, steps] = &mut picked;
-            ps.push(p.shallow_clone());
-            gs.push(grad);
-            avgs.push(state.exp_avgs[i].shallow_clone());
-            sqs.push(state.exp_avg_sqs[i].shallow_clone());
-            if self.amsgrad {
-                maxs.push(state.max_exp_avg_sqs[i].shallow_clone());
-            }
-            steps.push(state.steps[i].shallow_clone());
+            let (lr, weight_decay) = self.hyper(g);
+            fused_adam_(
+                &AdamTensors {
+                    params,
+                    grads,
+                    exp_avgs,
+                    exp_avg_sqs,
+                    max_exp_avg_sqs,
+                    state_steps,
+                },
+                AdamHyper {
+                    lr,
+                    betas: self.betas,
+                    eps: self.eps,
+                    weight_decay,
+                    amsgrad: self.amsgrad,
+                },
+            )?;
         }
-        let [params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, state_steps] = &picked;
-        if params.is_empty() {
-            return Ok(());
-        }
-        fused_adam_(
-            &AdamTensors {
-                params,
-                grads,
-                exp_avgs,
-                exp_avg_sqs,
-                max_exp_avg_sqs,
-                state_steps,
-            },
-            AdamHyper {
-                lr: self.lr,
-                betas: self.betas,
-                eps: self.eps,
-                weight_decay: self.weight_decay,
-                amsgrad: self.amsgrad,
-            },
-        )
+        Ok(())
     }
 
     /// `betas=(beta1, beta2)`; takes effect if set before the first step.
@@ -181,16 +219,47 @@ impl Adam {
         self
     }
 
+    /// libtorch's C++ Adam, with one of its parameter groups per group.
     fn inner(&mut self) -> Result<&mut COptimizer> {
-        let (lr, (b1, b2), wd, eps, ams) = (
-            self.lr,
-            self.betas,
-            self.weight_decay,
-            self.eps,
-            self.amsgrad,
-        );
-        self.state
-            .get(|| Ok(COptimizer::adam(lr, b1, b2, wd, eps, ams)?))
+        if self.inner.is_none() {
+            let (b1, b2) = self.betas;
+            let mut opt =
+                COptimizer::adam(self.lr, b1, b2, self.weight_decay, self.eps, self.amsgrad)?;
+            for (g, p) in self.groups.flat() {
+                opt.add_parameters(p, g)?;
+            }
+            for g in 0..self.groups.0.len() {
+                if self.groups.0[g].params.is_empty() {
+                    continue;
+                }
+                let (lr, weight_decay) = self.hyper(g);
+                opt.set_learning_rate_group(g, lr)?;
+                opt.set_weight_decay_group(g, weight_decay)?;
+            }
+            self.inner = Some(CppAdam(opt));
+        }
+        Ok(&mut self.inner.as_mut().expect("built above").0)
+    }
+
+    fn group_state(&self, g: usize) -> GroupState {
+        let (lr, weight_decay) = self.hyper(g);
+        let offset = self.groups.offset(g);
+        GroupState {
+            hyper: vec![
+                ("lr".into(), HyperValue::Float(lr)),
+                ("betas".into(), HyperValue::Pair(self.betas.0, self.betas.1)),
+                ("eps".into(), HyperValue::Float(self.eps)),
+                ("weight_decay".into(), HyperValue::Float(weight_decay)),
+                ("amsgrad".into(), HyperValue::Bool(self.amsgrad)),
+                ("maximize".into(), HyperValue::Bool(false)),
+                ("foreach".into(), HyperValue::None),
+                ("capturable".into(), HyperValue::Bool(false)),
+                ("differentiable".into(), HyperValue::Bool(false)),
+                ("fused".into(), HyperValue::Bool(true)),
+                ("decoupled_weight_decay".into(), HyperValue::Bool(false)),
+            ],
+            params: (offset..offset + self.groups.0[g].params.len()).collect(),
+        }
     }
 
     /// The state names of one parameter, in PyTorch's order.
@@ -205,15 +274,20 @@ impl Adam {
 
 impl Optimizer for Adam {
     fn zero_grad(&mut self) -> Result<()> {
-        self.check_not_empty()?;
+        self.groups.check_not_empty("Adam")?;
         if self.is_fused() {
-            set_grads_to_none(&self.state.params)
+            let params: Vec<Tensor> = self
+                .params()
+                .into_iter()
+                .map(|p| p.shallow_clone())
+                .collect();
+            set_grads_to_none(&params)
         } else {
             Ok(self.inner()?.zero_grad()?)
         }
     }
     fn step(&mut self) -> Result<()> {
-        self.check_not_empty()?;
+        self.groups.check_not_empty("Adam")?;
         if self.is_fused() {
             self.fused_step()
         } else {
@@ -221,12 +295,23 @@ impl Optimizer for Adam {
         }
     }
     fn learning_rate(&self) -> f64 {
-        self.lr
+        self.groups.0.first().and_then(|g| g.lr).unwrap_or(self.lr)
     }
     fn set_learning_rate(&mut self, lr: f64) -> Result<()> {
         self.lr = lr;
-        if let Some(inner) = &mut self.state.inner {
-            inner.set_learning_rate(lr)?;
+        for g in 0..self.groups.0.len() {
+            self.set_group_learning_rate(g, lr)?;
+        }
+        Ok(())
+    }
+    fn learning_rates(&self) -> Vec<f64> {
+        (0..self.groups.0.len()).map(|g| self.hyper(g).0).collect()
+    }
+    fn set_group_learning_rate(&mut self, group: usize, lr: f64) -> Result<()> {
+        self.groups.check_group("Adam", group)?;
+        self.groups.0[group].lr = Some(lr);
+        if let (Some(inner), false) = (&mut self.inner, self.groups.0[group].params.is_empty()) {
+            inner.0.set_learning_rate_group(group, lr)?;
         }
         Ok(())
     }
@@ -235,18 +320,18 @@ impl Optimizer for Adam {
     }
     fn set_momentum(&mut self, momentum: f64) -> Result<()> {
         self.betas.0 = momentum;
-        if let Some(inner) = &mut self.state.inner {
-            inner.set_momentum(momentum)?;
+        if let Some(inner) = &mut self.inner {
+            inner.0.set_momentum(momentum)?;
         }
         Ok(())
     }
     /// The fused step keeps its step counts on the parameters' device, as
     /// `Adam(fused=True)` does, so on a GPU it is capturable.
     fn capturable(&self) -> bool {
-        self.is_fused() && self.state.params.iter().all(|p| p.device().is_cuda())
+        self.is_fused() && self.groups.flat().all(|(_, p)| p.device().is_cuda())
     }
     fn keep_state_readable(&mut self) -> Result<()> {
-        if self.state.inner.is_some() {
+        if self.inner.is_some() {
             return Err(Error::InvalidArgument(
                 "Adam: this optimizer has already stepped with libtorch's C++ Adam, whose moments \
                  cannot be read for a training checkpoint; build it with Adam::new(…).fused(true)"
@@ -259,26 +344,13 @@ impl Optimizer for Adam {
         Ok(())
     }
     fn state(&self) -> Result<OptimizerState> {
-        if self.state.inner.is_some() {
+        if self.inner.is_some() {
             return Err(Error::InvalidArgument(
                 "Adam: libtorch's C++ Adam keeps its moments where they cannot be read; \
                  use Adam::new(…).fused(true) to save its state"
                     .into(),
             ));
         }
-        let group = vec![
-            ("lr".into(), HyperValue::Float(self.lr)),
-            ("betas".into(), HyperValue::Pair(self.betas.0, self.betas.1)),
-            ("eps".into(), HyperValue::Float(self.eps)),
-            ("weight_decay".into(), HyperValue::Float(self.weight_decay)),
-            ("amsgrad".into(), HyperValue::Bool(self.amsgrad)),
-            ("maximize".into(), HyperValue::Bool(false)),
-            ("foreach".into(), HyperValue::None),
-            ("capturable".into(), HyperValue::Bool(false)),
-            ("differentiable".into(), HyperValue::Bool(false)),
-            ("fused".into(), HyperValue::Bool(true)),
-            ("decoupled_weight_decay".into(), HyperValue::Bool(false)),
-        ];
         let mut state = Vec::new();
         if let Some(s) = &self.fused_state {
             let _guard = tch::no_grad_guard();
@@ -299,40 +371,28 @@ impl Optimizer for Adam {
             }
         }
         Ok(OptimizerState {
-            group,
+            param_groups: (0..self.groups.0.len())
+                .map(|g| self.group_state(g))
+                .collect(),
             state,
-            num_params: self.state.params.len(),
         })
     }
     fn load_state(&mut self, saved: &OptimizerState) -> Result<()> {
-        let n = self.state.params.len();
-        if saved.num_params != n {
-            return Err(Error::InvalidArgument(format!(
-                "Adam: the saved state is for {} parameters, this optimizer has {n}",
-                saved.num_params
-            )));
-        }
-        if self.state.inner.is_some() {
+        let sizes: Vec<usize> = self.groups.0.iter().map(|g| g.params.len()).collect();
+        saved.check_layout("Adam", &sizes)?;
+        if self.inner.is_some() {
             return Err(Error::InvalidArgument(
                 "Adam: cannot load a state into an Adam that already stepped with libtorch's C++ \
                  implementation; load it before the first step"
                     .into(),
             ));
         }
-        if let Some(lr) = saved.float("lr") {
-            self.lr = lr;
-        }
-        if let Some((_, HyperValue::Pair(b1, b2))) = saved.group.iter().find(|(k, _)| k == "betas")
-        {
-            self.betas = (*b1, *b2);
-        }
-        self.fused = Some(true);
-        let mut fresh = FusedState::new(&self.state.params, self.amsgrad);
-        let _guard = tch::no_grad_guard();
-        for (i, tensors) in &saved.state {
-            let param = self.state.params.get(*i).ok_or_else(|| {
-                Error::InvalidArgument(format!("Adam: saved state for parameter {i} of {n}"))
-            })?;
+        let params = self.params();
+        let mut fresh = FusedState::new(&params, self.amsgrad);
+        for (i, param) in params.iter().enumerate() {
+            let Some(tensors) = saved.tensors_of(i) else {
+                continue;
+            };
             for name in self.state_names() {
                 let src = tensors
                     .iter()
@@ -343,26 +403,38 @@ impl Optimizer for Adam {
                             "Adam: the saved state of parameter {i} has no {name}"
                         ))
                     })?;
-                let dst = match *name {
-                    "step" => &mut fresh.steps[*i],
-                    "exp_avg" => &mut fresh.exp_avgs[*i],
-                    "exp_avg_sq" => &mut fresh.exp_avg_sqs[*i],
-                    _ => &mut fresh.max_exp_avg_sqs[*i],
+                let value = if *name == "step" {
+                    // PyTorch keeps it as a 0-d float32 tensor.
+                    let like = &fresh.steps[i];
+                    restored("Adam", name, i, &src.f_reshape(like.size())?, like)?
+                } else {
+                    restored("Adam", name, i, src, param)?
                 };
-                if *name != "step" && src.size() != param.size() {
-                    return Err(Error::Shape(format!(
-                        "Adam: saved {name} of parameter {i} has shape {:?}, the parameter {:?}",
-                        src.size(),
-                        param.size()
-                    )));
+                match *name {
+                    "step" => fresh.steps[i] = value,
+                    "exp_avg" => fresh.exp_avgs[i] = value,
+                    "exp_avg_sq" => fresh.exp_avg_sqs[i] = value,
+                    _ => fresh.max_exp_avg_sqs[i] = value,
                 }
-                dst.f_copy_(
-                    &src.f_to_kind(dst.kind())?
-                        .f_to_device(dst.device())?
-                        .f_reshape(dst.size())?,
-                )?;
             }
         }
+        for (g, group) in saved.param_groups.iter().enumerate() {
+            if let Some(lr) = group.float("lr") {
+                self.groups.0[g].lr = Some(lr);
+            }
+            if let Some(wd) = group.float("weight_decay") {
+                self.groups.0[g].weight_decay = Some(wd);
+            }
+            if let Some((_, HyperValue::Pair(b1, b2))) =
+                group.hyper.iter().find(|(k, _)| k == "betas")
+            {
+                self.betas = (*b1, *b2);
+            }
+        }
+        if let Some(lr) = saved.float("lr") {
+            self.lr = lr;
+        }
+        self.fused = Some(true);
         self.fused_state = Some(fresh);
         Ok(())
     }
@@ -389,10 +461,10 @@ mod tests {
 
     #[test]
     fn an_empty_parameter_list_is_an_error() {
-        let mut opt = Adam::new(vec![], 0.1).fused(true);
+        let mut opt = Adam::new(Vec::<Tensor>::new(), 0.1).fused(true);
         let err = opt.step().unwrap_err().to_string();
         assert!(err.contains("empty parameter list"), "{err}");
-        assert!(Adam::new(vec![], 0.1).zero_grad().is_err());
+        assert!(Adam::new(Vec::<Tensor>::new(), 0.1).zero_grad().is_err());
     }
 
     #[test]

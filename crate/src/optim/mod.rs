@@ -17,31 +17,41 @@
 //! ```
 
 mod adam;
+mod groups;
 pub mod lr_scheduler;
 mod sgd;
 
-use tch::{COptimizer, Tensor};
+use tch::Tensor;
 
 use crate::error::{Error, Result};
 
 pub use adam::Adam;
+pub use groups::{ParamGroup, ParamGroups};
 pub use lr_scheduler::{
-    CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, ReduceLROnPlateau,
-    StepLR,
+    CosineAnnealingLR, ExponentialLR, LrScheduler, MultiStepLR, OneCycleLR, PerGroup,
+    ReduceLROnPlateau, StepLR,
 };
-pub use sgd::Sgd;
+pub use sgd::{Sgd, SGD};
 
 /// What `fit` needs from an optimizer: PyTorch's `zero_grad()` and `step()`,
-/// and the learning rate a scheduler changes.
+/// and the learning rates a scheduler changes.
+///
+/// A parameter without a gradient (frozen with
+/// [`requires_grad_(false)`](crate::ModuleExt::requires_grad_), or unused by
+/// the forward pass) is skipped by `step`, as PyTorch's optimizers skip a
+/// parameter whose `.grad` is `None`: it stays bit for bit as it was, weight
+/// decay and momentum included.
 pub trait Optimizer {
-    /// Clears the gradients of every parameter (`optimizer.zero_grad()`).
+    /// Clears the gradients of every parameter (`optimizer.zero_grad()`,
+    /// which sets them to `None`).
     fn zero_grad(&mut self) -> Result<()>;
-    /// Updates every parameter from its gradient (`optimizer.step()`).
+    /// Updates every parameter that has a gradient (`optimizer.step()`).
     fn step(&mut self) -> Result<()>;
-    /// The current learning rate (`optimizer.param_groups[0]["lr"]`).
+    /// The current learning rate of the first group
+    /// (`optimizer.param_groups[0]["lr"]`).
     fn learning_rate(&self) -> f64;
-    /// Sets the learning rate of the next steps
-    /// (`for g in optimizer.param_groups: g["lr"] = lr`), as a scheduler does.
+    /// Sets the learning rate of every group
+    /// (`for g in optimizer.param_groups: g["lr"] = lr`).
     ///
     /// ```
     /// use cnn_lab::{Adam, Optimizer, Tensor};
@@ -51,13 +61,36 @@ pub trait Optimizer {
     /// # Ok::<(), cnn_lab::Error>(())
     /// ```
     fn set_learning_rate(&mut self, lr: f64) -> Result<()>;
+    /// Every group's learning rate (`[g["lr"] for g in optimizer.param_groups]`).
+    fn learning_rates(&self) -> Vec<f64> {
+        vec![self.learning_rate()]
+    }
+    /// Sets group `group`'s learning rate
+    /// (`optimizer.param_groups[group]["lr"] = lr`), as a scheduler does.
+    ///
+    /// ```
+    /// use cnn_lab::{Optimizer, ParamGroup, SGD, Tensor};
+    /// let w = || vec![Tensor::zeros([2], cnn_lab::FLOAT_CPU)];
+    /// let mut optimizer = SGD::new(vec![ParamGroup::new(w()), ParamGroup::new(w())], 0.1);
+    /// optimizer.set_group_learning_rate(1, 0.5)?;
+    /// assert_eq!(optimizer.learning_rates(), [0.1, 0.5]);
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
+    fn set_group_learning_rate(&mut self, group: usize, lr: f64) -> Result<()> {
+        if group != 0 {
+            return Err(Error::InvalidArgument(format!(
+                "this optimizer has one parameter group, not a group {group}"
+            )));
+        }
+        self.set_learning_rate(lr)
+    }
     /// The momentum a one-cycle schedule cycles: Adam's `beta1`, SGD's
-    /// `momentum` (PyTorch's `OneCycleLR(cycle_momentum=True)`); `None` for
-    /// an optimizer without one.
+    /// `momentum` (of the first group; PyTorch's
+    /// `OneCycleLR(cycle_momentum=True)`); `None` for an optimizer without one.
     fn momentum(&self) -> Option<f64> {
         None
     }
-    /// Sets [`Optimizer::momentum`].
+    /// Sets [`Optimizer::momentum`] in every group.
     fn set_momentum(&mut self, momentum: f64) -> Result<()> {
         Err(Error::InvalidArgument(format!(
             "this optimizer has no momentum to set to {momentum} (OneCycleLR: use .cycle_momentum(false))"
@@ -85,8 +118,9 @@ pub trait Optimizer {
         ))
     }
     /// Restores what [`Optimizer::state`] returned
-    /// (`optimizer.load_state_dict(…)`); tensors are copied into the
-    /// optimizer's own, on its parameters' devices.
+    /// (`optimizer.load_state_dict(…)`): each group's settings (`lr`, …) and
+    /// the per-parameter tensors, copied into the optimizer's own on its
+    /// parameters' devices.
     fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
         let _ = state;
         Err(Error::InvalidArgument(
@@ -95,8 +129,8 @@ pub trait Optimizer {
     }
 }
 
-/// A value of an optimizer's `param_groups[0]` in PyTorch's
-/// `state_dict()`: `lr`, `betas`, `amsgrad`, `foreach` (None), …
+/// A value of a parameter group in PyTorch's `state_dict()`: `lr`,
+/// `betas`, `amsgrad`, `foreach` (None), …
 #[derive(Clone, Debug, PartialEq)]
 pub enum HyperValue {
     /// A float (`lr`, `eps`, …).
@@ -109,63 +143,96 @@ pub enum HyperValue {
     None,
 }
 
-/// An optimizer's state, laid out as PyTorch's `optimizer.state_dict()`:
-/// `{"state": {i: {"step": …, "exp_avg": …}}, "param_groups": [{…, "params": [0..n]}]}`
-/// with one parameter group.
-#[derive(Debug)]
-pub struct OptimizerState {
-    /// The parameter group's settings, in PyTorch's key order (without
-    /// `params`, which is `0..num_params`).
-    pub group: Vec<(String, HyperValue)>,
-    /// Per parameter index, its state tensors by PyTorch's names
-    /// (`step`, `exp_avg`, `exp_avg_sq`, …); parameters without state are
-    /// absent, as in PyTorch.
-    pub state: Vec<(usize, Vec<(String, Tensor)>)>,
-    /// How many parameters the group holds.
-    pub num_params: usize,
+/// One entry of `state_dict()["param_groups"]`: the group's settings in
+/// PyTorch's key order and its `params` (flat parameter indices).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupState {
+    /// The settings (`lr`, `momentum`, …), without `params`.
+    pub hyper: Vec<(String, HyperValue)>,
+    /// The indices of its parameters (PyTorch numbers them across the groups).
+    pub params: Vec<usize>,
 }
 
-impl OptimizerState {
-    /// The group's float setting `key` (e.g. `lr`).
+impl GroupState {
+    /// The float setting `key` (e.g. `lr`).
     pub fn float(&self, key: &str) -> Option<f64> {
-        self.group.iter().find_map(|(k, v)| match v {
+        self.hyper.iter().find_map(|(k, v)| match v {
             HyperValue::Float(f) if k == key => Some(*f),
             _ => None,
         })
     }
 }
 
-/// The error of an optimizer built on no parameters; PyTorch's constructor
-/// says `optimizer got an empty parameter list`.
-fn empty_parameter_list(name: &str) -> Error {
-    Error::InvalidArgument(format!(
-        "{name}: optimizer got an empty parameter list (the model has no trainable tensors, \
-         or the list was taken before the layers were added)"
-    ))
+/// An optimizer's state, laid out as PyTorch's `optimizer.state_dict()`:
+/// `{"state": {i: {"step": …, "exp_avg": …}}, "param_groups": [{…, "params": [0, 1, …]}, …]}`.
+#[derive(Debug)]
+pub struct OptimizerState {
+    /// `param_groups`, in order.
+    pub param_groups: Vec<GroupState>,
+    /// Per parameter index, its state tensors by PyTorch's names
+    /// (`step`, `exp_avg`, `exp_avg_sq`, `momentum_buffer`, …); parameters
+    /// without state are absent, as in PyTorch.
+    pub state: Vec<(usize, Vec<(String, Tensor)>)>,
 }
 
-/// The parameters plus the libtorch optimizer, built on first use so that
-/// the builder methods can still change its settings before that.
-struct Lazy {
-    params: Vec<Tensor>,
-    inner: Option<COptimizer>,
-}
+impl OptimizerState {
+    /// How many parameters the groups hold together.
+    pub fn num_params(&self) -> usize {
+        self.param_groups.iter().map(|g| g.params.len()).sum()
+    }
 
-impl Lazy {
-    fn get(&mut self, make: impl FnOnce() -> Result<COptimizer>) -> Result<&mut COptimizer> {
-        if self.inner.is_none() {
-            let mut opt = make()?;
-            for p in &self.params {
-                opt.add_parameters(p, 0)?;
-            }
-            self.inner = Some(opt);
+    /// Group 0's float setting `key` (e.g. `lr`).
+    pub fn float(&self, key: &str) -> Option<f64> {
+        self.param_groups.first()?.float(key)
+    }
+
+    /// The saved tensors of parameter `index`, if it has state.
+    pub(crate) fn tensors_of(&self, index: usize) -> Option<&[(String, Tensor)]> {
+        self.state
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, t)| t.as_slice())
+    }
+
+    /// Checks that the saved groups have the sizes `sizes` (the optimizer's).
+    pub(crate) fn check_layout(&self, name: &str, sizes: &[usize]) -> Result<()> {
+        let saved: Vec<usize> = self.param_groups.iter().map(|g| g.params.len()).collect();
+        if saved != sizes {
+            return Err(Error::InvalidArgument(format!(
+                "{name}: the saved state has parameter groups of sizes {saved:?}, this optimizer \
+                 {sizes:?} (PyTorch: loaded state dict contains a parameter group that doesn't \
+                 match the size of optimizer's group)"
+            )));
         }
-        Ok(self.inner.as_mut().expect("built above"))
+        let n = self.num_params();
+        if let Some((i, _)) = self.state.iter().find(|(i, _)| *i >= n) {
+            return Err(Error::InvalidArgument(format!(
+                "{name}: saved state for parameter {i} of {n}"
+            )));
+        }
+        Ok(())
     }
 }
 
-impl std::fmt::Debug for Lazy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} parameter tensors", self.params.len())
+/// Copies a saved state tensor into a fresh one shaped like `like`.
+pub(crate) fn restored(
+    name: &str,
+    what: &str,
+    i: usize,
+    src: &Tensor,
+    like: &Tensor,
+) -> Result<Tensor> {
+    if src.size() != like.size() {
+        return Err(Error::Shape(format!(
+            "{name}: saved {what} of parameter {i} has shape {:?}, the parameter {:?}",
+            src.size(),
+            like.size()
+        )));
     }
+    let _guard = tch::no_grad_guard();
+    Ok(src
+        .f_to_kind(like.kind())?
+        .f_to_device(like.device())?
+        .f_contiguous()?
+        .f_detach_copy()?)
 }

@@ -60,15 +60,23 @@ where
 {
     let device = pass_device(model, train_loader, options.device)?;
     pass_device(model, val_loader, options.device)?;
-    if model.parameters().is_empty() {
+    let parameters = model.parameters();
+    if parameters.is_empty() {
         return Err(Error::InvalidArgument(format!(
             "fit: the model ({}) has no trainable tensors, so there is nothing to train",
             model.type_name()
         )));
     }
+    if !parameters.iter().any(Tensor::requires_grad) {
+        return Err(Error::InvalidArgument(format!(
+            "fit: every parameter of the model ({}) is frozen (requires_grad_(false)), so there \
+             is nothing to train; unfreeze a part, e.g. model.fc.requires_grad_(true)",
+            model.type_name()
+        )));
+    }
     let _interrupt = InterruptGuard::new();
     let mut graphed = GraphedStep::for_fit(
-        options.cuda_graph,
+        graph_setting(&options)?,
         device,
         optimizer,
         train_loader.batch_size(),
@@ -151,6 +159,21 @@ where
     result.elapsed = start.elapsed();
     println!("{} 초", py_float(result.elapsed.as_secs_f64()));
     Ok(result)
+}
+
+/// [`FitOptions::cuda_graph`] given a scheduler: a captured step keeps the
+/// learning rate it was captured with, so a scheduled run trains eagerly
+/// (and `cuda_graph(true)` with a scheduler is an error saying so).
+fn graph_setting(options: &FitOptions) -> Result<Option<bool>> {
+    match (&options.scheduler, options.cuda_graph) {
+        (Some(s), Some(true)) => Err(Error::InvalidArgument(format!(
+            "FitOptions::cuda_graph(true) cannot go with the scheduler {}: a captured step \
+             keeps the learning rate it was captured with",
+            s.name()
+        ))),
+        (Some(_), _) => Ok(Some(false)),
+        (None, setting) => Ok(setting),
+    }
 }
 
 /// The parts of a `fit` run, in the order their hooks run (see
@@ -360,6 +383,18 @@ fn epoch_line(epoch: usize, epochs: usize, [tl, ta, vl, va]: [f64; 4]) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scheduled_fit_runs_without_a_cuda_graph() {
+        use crate::optim::StepLR;
+        let scheduled = FitOptions::default().scheduler(StepLR::new(1));
+        assert_eq!(graph_setting(&scheduled).unwrap(), Some(false));
+        let err = graph_setting(&scheduled.cuda_graph(true))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot go with the scheduler StepLR"), "{err}");
+        assert_eq!(graph_setting(&FitOptions::default()).unwrap(), None);
+    }
 
     #[test]
     fn epoch_line_is_the_lectures() {

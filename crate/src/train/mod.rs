@@ -31,6 +31,7 @@
 
 mod device;
 mod evaluate;
+mod fine_tune;
 mod fit;
 mod graphed;
 mod interpret;
@@ -40,6 +41,7 @@ mod parts;
 mod progress;
 
 pub use evaluate::{evaluate, test_binary_classification, test_multi_classification};
+pub use fine_tune::{fine_tune, FineTune, FineTuneResult};
 pub use fit::{fit, train_one_epoch};
 pub use interpret::{most_confused, plot_top_losses, top_losses, TopLosses};
 pub use lr_find::{lr_find, LrFindOptions, LrFinder};

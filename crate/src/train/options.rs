@@ -94,7 +94,10 @@ impl FitOptions {
     /// prints why and trains eagerly. Elsewhere (the CPU) it is off.
     /// `cuda_graph(true)` insists: where it cannot apply, `fit` returns an
     /// error that says why. `cuda_graph(false)` always trains eagerly.
-    /// [`FitResult::cuda_graph`] says whether a graph was used.
+    /// [`FitResult::cuda_graph`] says whether a graph was used. With a
+    /// [`FitOptions::scheduler`] the step runs eagerly (a captured step keeps
+    /// the learning rate it was captured with), and `cuda_graph(true)` is an
+    /// error.
     pub fn cuda_graph(mut self, on: bool) -> Self {
         self.cuda_graph = Some(on);
         self

@@ -6,8 +6,9 @@
 //! ```text
 //! {"epoch": 3, "epochs": 10,
 //!  "model_state_dict": OrderedDict(name -> tensor),
-//!  "optimizer_state_dict": {"state": {0: {"step", "exp_avg", "exp_avg_sq"}, …},
-//!                           "param_groups": [{"lr", "betas", …, "params": [0, 1, …]}]},
+//!  "optimizer_state_dict": {"state": {0: {"step", "exp_avg", "exp_avg_sq"}, …}
+//!                                     (SGD: {0: {"momentum_buffer"}, …}),
+//!                           "param_groups": [{"lr", "betas", …, "params": [0, 1, …]}, …]},
 //!  "scheduler": "StepLR" | None, "scheduler_state_dict": {…} | None,
 //!  "history": {"train_loss": […], "train_accuracy", "val_loss", "val_accuracy", "lr",
 //!              "train_loss_steps": [(epoch, loss), …], "train_pass_s", "epoch_s", "best_epoch"},
@@ -29,7 +30,7 @@ use crate::data::DataLoader;
 use crate::error::{Error, Result};
 use crate::nn::ModuleExt;
 use crate::optim::lr_scheduler::{SchedulerState, StateValue};
-use crate::optim::{HyperValue, Optimizer, OptimizerState};
+use crate::optim::{GroupState, HyperValue, Optimizer, OptimizerState};
 use crate::pth::{load_pth, save_pth, PyValue};
 use crate::rng::splitmix64;
 
@@ -176,6 +177,17 @@ fn checkpoint<M: ModuleExt + ?Sized, O: Optimizer + ?Sized>(
     ]))
 }
 
+fn hyper_value(v: &HyperValue) -> PyValue {
+    match v {
+        HyperValue::Float(f) => PyValue::Float(*f),
+        HyperValue::Pair(a, b) => PyValue::Tuple(vec![PyValue::Float(*a), PyValue::Float(*b)]),
+        HyperValue::Bool(b) => PyValue::Bool(*b),
+        HyperValue::None => PyValue::None,
+    }
+}
+
+/// PyTorch's `optimizer.state_dict()`: `state` by parameter index, then
+/// `param_groups`, each group's settings then its `params`.
 fn optimizer_value(state: &OptimizerState) -> PyValue {
     let per_param = state
         .state
@@ -187,28 +199,25 @@ fn optimizer_value(state: &OptimizerState) -> PyValue {
             (PyValue::from(*i), PyValue::dict(entries))
         })
         .collect();
-    let mut group: Vec<(PyValue, PyValue)> = state
-        .group
+    let groups = state
+        .param_groups
         .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                HyperValue::Float(f) => PyValue::Float(*f),
-                HyperValue::Pair(a, b) => {
-                    PyValue::Tuple(vec![PyValue::Float(*a), PyValue::Float(*b)])
-                }
-                HyperValue::Bool(b) => PyValue::Bool(*b),
-                HyperValue::None => PyValue::None,
-            };
-            (PyValue::from(k.as_str()), v)
+        .map(|g| {
+            let mut group: Vec<(PyValue, PyValue)> = g
+                .hyper
+                .iter()
+                .map(|(k, v)| (PyValue::from(k.as_str()), hyper_value(v)))
+                .collect();
+            group.push((
+                PyValue::from("params"),
+                PyValue::List(g.params.iter().map(|&i| PyValue::from(i)).collect()),
+            ));
+            PyValue::Dict(group)
         })
         .collect();
-    group.push((
-        PyValue::from("params"),
-        PyValue::List((0..state.num_params).map(PyValue::from).collect()),
-    ));
     PyValue::dict([
         ("state", PyValue::Dict(per_param)),
-        ("param_groups", PyValue::List(vec![PyValue::Dict(group)])),
+        ("param_groups", PyValue::List(groups)),
     ])
 }
 
@@ -312,46 +321,53 @@ fn optimizer_state(v: &PyValue) -> Result<OptimizerState> {
     let groups = get(v, "param_groups")?
         .items()
         .ok_or_else(|| missing("param_groups list"))?;
-    let [group] = groups else {
-        return Err(Error::InvalidArgument(format!(
-            "the optimizer state has {} parameter groups; cnn_lab's optimizers have one",
-            groups.len()
-        )));
-    };
-    let entries = group
-        .entries()
-        .ok_or_else(|| missing("param_groups[0] dict"))?;
-    let mut hyper = Vec::new();
-    let mut num_params = 0;
-    for (k, val) in entries {
-        let Some(key) = k.as_str() else { continue };
-        if key == "params" {
-            num_params = val.items().map_or(0, <[PyValue]>::len);
-            continue;
-        }
-        let h = match val {
-            PyValue::Bool(b) => HyperValue::Bool(*b),
-            PyValue::None => HyperValue::None,
-            PyValue::Tuple(p) | PyValue::List(p) => match p.as_slice() {
-                [a, b] => match (a.as_float(), b.as_float()) {
-                    (Some(a), Some(b)) => HyperValue::Pair(a, b),
+    let mut param_groups = Vec::new();
+    for group in groups {
+        let entries = group
+            .entries()
+            .ok_or_else(|| missing("a dict per parameter group"))?;
+        let mut hyper = Vec::new();
+        let mut params = Vec::new();
+        for (k, val) in entries {
+            let Some(key) = k.as_str() else { continue };
+            if key == "params" {
+                params = val
+                    .items()
+                    .ok_or_else(|| missing("params list in a parameter group"))?
+                    .iter()
+                    .map(|i| i.as_int().filter(|&i| i >= 0).map(|i| i as usize))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| missing("int indices in params"))?;
+                continue;
+            }
+            let h = match val {
+                PyValue::Bool(b) => HyperValue::Bool(*b),
+                PyValue::None => HyperValue::None,
+                PyValue::Tuple(p) | PyValue::List(p) => match p.as_slice() {
+                    [a, b] => match (a.as_float(), b.as_float()) {
+                        (Some(a), Some(b)) => HyperValue::Pair(a, b),
+                        _ => continue,
+                    },
                     _ => continue,
                 },
-                _ => continue,
-            },
-            other => match other.as_float() {
-                Some(f) => HyperValue::Float(f),
-                None => continue,
-            },
-        };
-        hyper.push((key.to_string(), h));
+                other => match other.as_float() {
+                    Some(f) => HyperValue::Float(f),
+                    None => continue,
+                },
+            };
+            hyper.push((key.to_string(), h));
+        }
+        param_groups.push(GroupState { hyper, params });
     }
     let mut state = Vec::new();
     for (k, per) in get(v, "state")?
         .entries()
         .ok_or_else(|| missing("state dict"))?
     {
-        let i = k.as_int().ok_or_else(|| missing("int keys in state"))? as usize;
+        let i = k
+            .as_int()
+            .filter(|&i| i >= 0)
+            .ok_or_else(|| missing("int keys in state"))? as usize;
         let tensors = per
             .entries()
             .ok_or_else(|| missing("a dict per parameter in state"))?
@@ -363,9 +379,8 @@ fn optimizer_state(v: &PyValue) -> Result<OptimizerState> {
         state.push((i, tensors));
     }
     Ok(OptimizerState {
-        group: hyper,
+        param_groups,
         state,
-        num_params,
     })
 }
 

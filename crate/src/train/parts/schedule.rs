@@ -6,7 +6,7 @@ use crate::optim::lr_scheduler::{Interval, LrStep};
 use crate::optim::{LrScheduler, Optimizer};
 
 /// Steps [`Learner::scheduler`] where PyTorch's loop does and sets what it
-/// returns on the optimizer. After a restored checkpoint the scheduler
+/// returns on the optimizer, each parameter group's rate on its group. After a restored checkpoint the scheduler
 /// already holds its saved state and is not started afresh.
 pub(in crate::train) struct Schedule;
 
@@ -15,7 +15,17 @@ fn apply<O: Optimizer + ?Sized>(
     optimizer: &mut O,
     step: LrStep,
 ) -> Result<()> {
-    optimizer.set_learning_rate(step.lr)?;
+    if step.lrs.len() != optimizer.learning_rates().len() {
+        return Err(Error::InvalidArgument(format!(
+            "{}: the scheduler has {} parameter groups, the optimizer {}",
+            scheduler.name(),
+            step.lrs.len(),
+            optimizer.learning_rates().len()
+        )));
+    }
+    for (group, &lr) in step.lrs.iter().enumerate() {
+        optimizer.set_group_learning_rate(group, lr)?;
+    }
     if let Some(m) = step.momentum {
         optimizer
             .set_momentum(m)
@@ -36,7 +46,7 @@ impl<M: ?Sized, O: Optimizer + ?Sized> Part<M, O> for Schedule {
             Interval::Epoch => learner.epochs,
             Interval::Batch => learner.epochs * learner.batches,
         };
-        let first = scheduler.start(learner.optimizer.learning_rate(), total)?;
+        let first = scheduler.start_groups(&learner.optimizer.learning_rates(), total)?;
         apply(scheduler, learner.optimizer, first)
     }
 
