@@ -81,3 +81,6 @@ pub use train::{most_confused, plot_top_losses, top_losses, TopLosses};
 pub use data::transforms::{
     Compose, RandomAffine, RandomCrop, RandomHorizontalFlip, RandomRotation, Transform,
 };
+// torchvision's registry (torchvision.models.get_model / list_models); the
+// builders themselves stay under `models::` (`models::resnet18(None)?`).
+pub use models::{get_model, get_model_with, list_models, ModelOptions};
