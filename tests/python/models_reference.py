@@ -29,7 +29,7 @@ MODELS = {
     "resnet18": ((1, 3, 64, 64), True),
     "resnet34": ((1, 3, 64, 64), True),
     "resnet50": ((1, 3, 64, 64), True),
-    "resnet101": ((1, 3, 32, 32), True),
+    "resnet101": ((1, 3, 64, 64), True),
     "vgg11": ((1, 3, 32, 32), False),
     "vgg11_bn": ((1, 3, 32, 32), True),
     "vgg13": ((1, 3, 32, 32), False),
@@ -102,15 +102,15 @@ def main():
             # Running statistics away from 0/1, so eval-mode BatchNorm matters:
             # one training-mode pass with momentum 1 sets them to a batch's
             # statistics (which also keeps the logits near 1 for a 1e-4 check).
-            bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-            for m in bns:
+            bns = [(m, m.momentum) for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+            for m, _ in bns:
                 m.momentum = 1.0
             model.train()
             with torch.no_grad():
-                model(torch.randn((4,) + tuple(size[1:])))
+                model(torch.randn((8,) + tuple(size[1:])))
             model.eval()
-            for m in bns:
-                m.momentum = 0.1
+            for m, momentum in bns:
+                m.momentum = momentum
             x = torch.randn(size)
             with torch.no_grad():
                 out = model(x)

@@ -6,8 +6,8 @@ use super::options::{init, init_each, init_weight_zero_bias, own, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
-    record_forward, AvgPool2d, BatchNorm2d, Conv2d, ForwardHooks, Linear, MaxPool2d, Module,
-    ReLU, Sequential,
+    record_forward, AvgPool2d, BatchNorm2d, Conv2d, ForwardHooks, Linear, MaxPool2d, Module, ReLU,
+    Sequential,
 };
 
 /// torchvision's `_DenseLayer`: BN-ReLU-Conv 1×1 to `bn_size * growth_rate`

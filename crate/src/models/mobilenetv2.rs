@@ -42,7 +42,12 @@ impl InvertedResidual {
                 .groups(hidden_dim)
                 .activation_layer(Some(ops::relu6)),
         );
-        conv.push(Conv2d::new(hidden_dim, oup, 1).stride(1).padding(0).bias(false));
+        conv.push(
+            Conv2d::new(hidden_dim, oup, 1)
+                .stride(1)
+                .padding(0)
+                .bias(false),
+        );
         conv.push(BatchNorm2d::new(oup));
         InvertedResidual {
             conv,
@@ -110,7 +115,12 @@ impl MobileNetV2 {
             let output_channel = make_divisible(c as f64 * width_mult, round_nearest);
             for i in 0..n {
                 let stride = if i == 0 { s } else { 1 };
-                features.push(InvertedResidual::new(input_channel, output_channel, stride, t));
+                features.push(InvertedResidual::new(
+                    input_channel,
+                    output_channel,
+                    stride,
+                    t,
+                ));
                 input_channel = output_channel;
             }
         }

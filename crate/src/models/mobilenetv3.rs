@@ -44,7 +44,11 @@ pub struct InvertedResidualV3 {
 
 impl InvertedResidualV3 {
     fn new(cnf: &Config) -> InvertedResidualV3 {
-        let activation: ActivationLayer = if cnf.use_hs { ops::hardswish } else { ops::relu };
+        let activation: ActivationLayer = if cnf.use_hs {
+            ops::hardswish
+        } else {
+            ops::relu
+        };
         let mut block = Sequential::new();
         if cnf.expanded_channels != cnf.input_channels {
             block.push(
@@ -163,17 +167,19 @@ impl MobileNetV3 {
 
 fn conf(rows: &[(i64, i64, i64, i64, bool, &str, i64)]) -> Vec<Config> {
     rows.iter()
-        .map(|&(input_channels, kernel, expanded_channels, out_channels, use_se, act, stride)| {
-            Config {
-                input_channels,
-                kernel,
-                expanded_channels,
-                out_channels,
-                use_se,
-                use_hs: act == "HS",
-                stride,
-            }
-        })
+        .map(
+            |&(input_channels, kernel, expanded_channels, out_channels, use_se, act, stride)| {
+                Config {
+                    input_channels,
+                    kernel,
+                    expanded_channels,
+                    out_channels,
+                    use_se,
+                    use_hs: act == "HS",
+                    stride,
+                }
+            },
+        )
         .collect()
 }
 

@@ -352,7 +352,7 @@ impl Module for StochasticDepth {
             let mut noise = Tensor::empty(&shape, (Kind::Float, xs.device())).to_kind(xs.kind());
             let _ = noise.bernoulli_float_(survival);
             if survival > 0.0 {
-                noise = noise / survival;
+                noise /= survival;
             }
             xs * noise
         })

@@ -98,7 +98,10 @@ impl ModelOptions {
             ("init_weights", self.init_weights.is_some()),
             ("memory_efficient", self.memory_efficient.is_some()),
             ("width_mult", self.width_mult.is_some()),
-            ("stochastic_depth_prob", self.stochastic_depth_prob.is_some()),
+            (
+                "stochastic_depth_prob",
+                self.stochastic_depth_prob.is_some(),
+            ),
         ];
         for (name, set) in given {
             if set && !allowed.contains(&name) {

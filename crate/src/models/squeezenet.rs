@@ -143,10 +143,7 @@ fn squeezenet(
     weights: Option<Weights>,
     options: ModelOptions,
 ) -> Result<SqueezeNet> {
-    options.only(
-        &format!("squeezenet{version}"),
-        &["num_classes", "dropout"],
-    )?;
+    options.only(&format!("squeezenet{version}"), &["num_classes", "dropout"])?;
     let num_classes = options.classes(weights.as_ref())?;
     let model = SqueezeNet::build(version, num_classes, options.dropout.unwrap_or(0.5));
     load_weights(model, weights.as_ref())

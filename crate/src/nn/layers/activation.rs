@@ -3,7 +3,6 @@
 //! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`, `nn.SELU`,
 //! `nn.LogSigmoid`, `nn.Tanhshrink`.
 
-
 /// An activation with PyTorch's `inplace` flag: [`simple_layer!`] plus an
 /// `inplace(bool)` builder shown by the printout (`ReLU(inplace=True)`, as
 /// torchvision's models print). The result is computed out of place either
