@@ -2,7 +2,7 @@
 
     python models_reference.py OUTDIR
     -> OUTDIR/models.json           {name: {repr, state_dict, summary, input, init, weights}}
-                                    (init: {key: [mean, std, numel]} or null where not checked)
+                                    (init: {key: [mean, median |x|, numel]} or null where not checked)
     -> OUTDIR/models.safetensors    {name}.x, {name}.out (eval-mode logits)
     -> OUTDIR/{name}.pth            torch.save(model.state_dict()) for the models whose
                                     outputs are compared (the big VGGs are not saved)
@@ -46,6 +46,8 @@ MODELS = {
     "mobilenet_v3_large": ((1, 3, 32, 32), True),
     "mobilenet_v3_small": ((1, 3, 32, 32), True),
     "efficientnet_b0": ((1, 3, 32, 32), True),
+    "googlenet": ((1, 3, 64, 64), True),
+    "convnext_tiny": ((1, 3, 32, 32), True),
 }
 
 
@@ -61,15 +63,15 @@ def summary_of(module, size):
 
 
 def init_stats(model):
-    """(mean, std) of each parameter as torchvision initialises it."""
+    """(mean, spread, numel) of each parameter as torchvision initialises it;
+    the spread is the median of |x| (robust: trunc_normal_ can put a rare
+    value at its far bounds), 0 for a constant tensor."""
     out = {}
     for k, p in model.named_parameters():
         p = p.detach()
-        if p.numel() > 1:
-            std, mean = torch.std_mean(p)
-            out[k] = [mean.item(), std.item(), p.numel()]
-        else:
-            out[k] = [p.mean().item(), 0.0, p.numel()]
+        constant = p.numel() == 1 or bool((p == p.flatten()[0]).all())
+        spread = 0.0 if constant else p.abs().median().item()
+        out[k] = [p.mean().item(), spread, p.numel()]
     return out
 
 

@@ -119,8 +119,10 @@ macro_rules! model_traits {
 }
 
 mod alexnet;
+mod convnext;
 mod densenet;
 mod efficientnet;
+mod googlenet;
 mod mobilenetv2;
 mod mobilenetv3;
 pub mod ops;
@@ -131,8 +133,10 @@ mod vgg;
 pub mod weights;
 
 pub use alexnet::*;
+pub use convnext::*;
 pub use densenet::*;
 pub use efficientnet::*;
+pub use googlenet::*;
 pub use mobilenetv2::*;
 pub use mobilenetv3::*;
 pub use options::ModelOptions;
@@ -175,6 +179,8 @@ registry! {
     "mobilenet_v3_large" => mobilenet_v3_large_with;
     "mobilenet_v3_small" => mobilenet_v3_small_with;
     "efficientnet_b0" => efficientnet_b0_with;
+    "googlenet" => googlenet_with;
+    "convnext_tiny" => convnext_tiny_with;
 }
 
 /// torchvision's `get_model(name, weights=None)`: the model called `name`

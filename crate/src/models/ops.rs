@@ -403,3 +403,45 @@ pub(crate) fn make_divisible(v: f64, divisor: i64) -> i64 {
     }
     new_v
 }
+
+/// `torchvision.ops.Permute(dims)`: `x.permute(dims)` as a layer (ConvNeXt
+/// moves the channels last around its `LayerNorm` and `Linear` layers).
+///
+/// ```
+/// use cnn_lab::*;
+/// use cnn_lab::models::ops::Permute;
+/// let p = Permute::new(&[0, 2, 3, 1]);
+/// assert_eq!(p.to_string(), "Permute()");
+/// let x = Tensor::zeros([1, 3, 4, 5], (Kind::Float, Device::Cpu));
+/// assert_eq!(p.forward_t(&x, false).size(), [1, 4, 5, 3]);
+/// ```
+pub struct Permute {
+    dims: Vec<i64>,
+    hooks: ForwardHooks,
+}
+
+impl Permute {
+    /// The permutation `dims`.
+    pub fn new(dims: &[i64]) -> Permute {
+        Permute {
+            dims: dims.to_vec(),
+            hooks: ForwardHooks::default(),
+        }
+    }
+}
+
+impl Module for Permute {
+    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
+        record_forward(self, || xs.permute(self.dims.as_slice()))
+    }
+
+    fn type_name(&self) -> String {
+        "Permute".into()
+    }
+
+    fn forward_hooks(&self) -> Option<&ForwardHooks> {
+        Some(&self.hooks)
+    }
+}
+
+model_traits!(Permute);

@@ -33,6 +33,9 @@ pub struct ModelOptions {
     pub(crate) memory_efficient: Option<bool>,
     pub(crate) width_mult: Option<f64>,
     pub(crate) stochastic_depth_prob: Option<f64>,
+    pub(crate) aux_logits: Option<bool>,
+    pub(crate) transform_input: Option<bool>,
+    pub(crate) dropout_aux: Option<f64>,
 }
 
 impl ModelOptions {
@@ -89,6 +92,27 @@ impl ModelOptions {
         self
     }
 
+    /// `aux_logits` (GoogLeNet, default `true` without weights, `false`
+    /// with): the two auxiliary classifiers, run in training mode.
+    pub fn aux_logits(mut self, aux_logits: bool) -> Self {
+        self.aux_logits = Some(aux_logits);
+        self
+    }
+
+    /// `transform_input` (GoogLeNet, default `false` without weights,
+    /// `true` with): re-normalise ImageNet-normalised inputs as the ported
+    /// weights expect.
+    pub fn transform_input(mut self, transform_input: bool) -> Self {
+        self.transform_input = Some(transform_input);
+        self
+    }
+
+    /// `dropout_aux` (GoogLeNet, default 0.7): the auxiliary classifiers' dropout.
+    pub fn dropout_aux(mut self, dropout_aux: f64) -> Self {
+        self.dropout_aux = Some(dropout_aux);
+        self
+    }
+
     /// An error naming the first option `builder` does not take.
     pub(crate) fn only(&self, builder: &str, allowed: &[&str]) -> Result<()> {
         let given = [
@@ -102,6 +126,9 @@ impl ModelOptions {
                 "stochastic_depth_prob",
                 self.stochastic_depth_prob.is_some(),
             ),
+            ("aux_logits", self.aux_logits.is_some()),
+            ("transform_input", self.transform_input.is_some()),
+            ("dropout_aux", self.dropout_aux.is_some()),
         ];
         for (name, set) in given {
             if set && !allowed.contains(&name) {
@@ -117,7 +144,7 @@ impl ModelOptions {
                 )));
             }
         }
-        if let Some(p) = self.dropout {
+        for p in [self.dropout, self.dropout_aux].into_iter().flatten() {
             if !(0.0..=1.0).contains(&p) {
                 return Err(Error::InvalidArgument(format!(
                     "{builder}(): dropout probability has to be between 0 and 1, but got {p}"
@@ -220,6 +247,24 @@ pub(crate) mod init {
         tch::no_grad(|| {
             let _ = t.shallow_clone().uniform_(a, b);
         });
+    }
+
+    /// `trunc_normal_(t, mean=0, std, a, b)`: PyTorch's inverse-CDF draw of
+    /// a normal truncated to `[a, b]`.
+    pub fn trunc_normal(t: &Tensor, std: f64, a: f64, b: f64) {
+        let cdf = |x: f64| (1.0 + erf(x / std::f64::consts::SQRT_2)) / 2.0;
+        let (l, u) = (cdf(a / std), cdf(b / std));
+        tch::no_grad(|| {
+            let mut x = t.shallow_clone();
+            let _ = x.uniform_(2.0 * l - 1.0, 2.0 * u - 1.0);
+            let _ = x.erfinv_();
+            let _ = x.g_mul_scalar_(std * std::f64::consts::SQRT_2);
+            let _ = x.clamp_(a, b);
+        });
+    }
+
+    fn erf(x: f64) -> f64 {
+        Tensor::from(x).erf().double_value(&[])
     }
 
     /// `constant_(t, value)` (`zeros_`, `ones_`).
