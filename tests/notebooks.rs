@@ -269,7 +269,10 @@ fn image_augmentation_notebook_reads_photos_and_shows_what_augmentation_buys() {
     let nb = executed_copy("image_augmentation.ipynb");
     let text = printed(&nb);
     // The photo as read_image gives it, and torchvision's printout of a Compose.
-    assert!(text.contains("[3, 300, 451] Uint8"), "read_image line:\n{text}");
+    assert!(
+        text.contains("[3, 300, 451] Uint8"),
+        "read_image line:\n{text}"
+    );
     assert!(
         text.contains("RandomResizedCrop(size=(180, 180), scale=(0.5, 1.0)"),
         "print(transform):\n{text}"
@@ -285,7 +288,10 @@ fn image_augmentation_notebook_reads_photos_and_shows_what_augmentation_buys() {
     // train acc, test acc, rotated+shifted test acc, seconds.
     let plain = row_figures(&text, "without augmentation:");
     let aug = row_figures(&text, "with augmentation:");
-    assert!(plain.len() == 4 && aug.len() == 4, "comparison table:\n{text}");
+    assert!(
+        plain.len() == 4 && aug.len() == 4,
+        "comparison table:\n{text}"
+    );
     assert!(
         plain[1] >= 0.8 && aug[1] >= 0.8,
         "test accuracy: plain {}, augmented {}",
