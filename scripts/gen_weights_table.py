@@ -131,7 +131,7 @@ def member_rust(enum_name, w):
         f"            resize_size: {p['resize_size']},\n"
         f"            mean: [{mean}],\n"
         f"            std: [{std}],\n"
-        f"            interpolation: InterpolationMode::{p['interpolation']},\n"
+        f"            interpolation: InterpolationMode::{p['interpolation'].capitalize()},\n"
         f"            antialias: {antialias},\n"
         f"        }},\n"
         f"    }};\n"

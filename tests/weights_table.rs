@@ -8,7 +8,10 @@ mod common;
 
 use std::process::Command;
 
-use cnn_lab::models::{get_model_weights, get_weight, Categories, Weights};
+use cnn_lab::models::{
+    get_model_weights, get_weight, Categories, EfficientNet_B0_Weights, ResNet18_Weights, Weights,
+};
+use cnn_lab::{read_state_dict, Transform};
 use serde_json::Value;
 
 fn f64_or_nan(v: &Value) -> f64 {
@@ -82,7 +85,11 @@ fn check_member(w: &Weights, r: &Value) {
     );
     assert_eq!(p.mean.to_vec(), floats(&t["mean"]), "{ctx}");
     assert_eq!(p.std.to_vec(), floats(&t["std"]), "{ctx}");
-    assert_eq!(p.interpolation.to_string(), t["interpolation"], "{ctx}");
+    assert_eq!(
+        format!("InterpolationMode.{}", p.interpolation.name()),
+        t["interpolation"],
+        "{ctx}"
+    );
     assert_eq!(p.antialias, t["antialias"].as_bool(), "{ctx}");
     assert_eq!(p.to_string(), t["repr"].as_str().unwrap(), "{ctx}");
     assert_eq!(format!("{p:?}"), t["repr"].as_str().unwrap(), "{ctx}");
@@ -150,5 +157,35 @@ fn the_committed_table_is_what_the_generator_writes_today() {
             committed, fresh,
             "{rel}: rerun scripts/gen_weights_table.py"
         );
+    }
+}
+
+/// `weights.transforms()` is a transform: on a real photo (and an odd-sized
+/// crop of it) it gives what torchvision's preset gives, bilinear and bicubic.
+#[test]
+fn a_weights_preset_transforms_a_photo_as_torchvision_does() {
+    let out = common::scratch_dir("weights_preset_reference");
+    common::run_python("weights_reference.py", &["preset", out.to_str().unwrap()]);
+    let tensors = read_state_dict(out.join("preset.safetensors")).unwrap();
+    let get = |k: &str| {
+        tensors
+            .iter()
+            .find(|(name, _)| name == k)
+            .unwrap_or_else(|| panic!("{k} missing"))
+            .1
+            .shallow_clone()
+    };
+    for (name, w) in [
+        ("resnet18", ResNet18_Weights::DEFAULT),
+        ("efficientnet_b0", EfficientNet_B0_Weights::DEFAULT),
+    ] {
+        for input in ["photo", "odd"] {
+            let ours = w.transforms().apply_one(&get(input), 0).unwrap();
+            let theirs = get(&format!("{name}.{input}"));
+            assert_eq!(ours.size(), theirs.size(), "{name} {input}");
+            let diff = (&ours - &theirs).abs().max().double_value(&[]);
+            // Normalised values: 1/255 of a pixel is ~0.017 after dividing by std.
+            assert!(diff < 1e-4, "{name} {input}: max difference {diff}");
+        }
     }
 }

@@ -18,6 +18,12 @@
         and OUT_DIR/squeezenet1_1.safetensors, OUT_DIR/densenet.safetensors: the same
         tensors under the model's own keys, to compare with what cnn_lab loads.
 
+    python weights_reference.py preset OUT_DIR
+        OUT_DIR/preset.safetensors: a real photo (scikit-image's chelsea, read by
+        torchvision.io.read_image, and an odd-sized crop of it) and what
+        ResNet18_Weights.DEFAULT.transforms() (bilinear) and
+        EfficientNet_B0_Weights.DEFAULT.transforms() (bicubic, 256 -> 224) make of it.
+
     python weights_reference.py hash_prefix NAMES_JSON
         Prints, as a JSON list, torch.hub.HASH_REGEX.search(name).group(1) for each
         file name (null where it does not match).
@@ -161,8 +167,24 @@ def hash_prefix(names):
     print(json.dumps(out))
 
 
+def preset(out_dir):
+    import skimage
+    from torchvision.io import read_image
+
+    photo = read_image(os.path.join(os.path.dirname(skimage.__file__), "data", "chelsea.png")).contiguous()
+    odd = photo[:, 13:250, 7:398].contiguous()
+    out = {"photo": photo, "odd": odd}
+    for name, w in (("resnet18", M.ResNet18_Weights.DEFAULT), ("efficientnet_b0", M.EfficientNet_B0_Weights.DEFAULT)):
+        t = w.transforms()
+        out[f"{name}.photo"] = t(photo).contiguous()
+        out[f"{name}.odd"] = t(odd).contiguous()
+    save_file(out, os.path.join(out_dir, "preset.safetensors"))
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "table":
+    if sys.argv[1] == "preset":
+        preset(sys.argv[2])
+    elif sys.argv[1] == "table":
         table(sys.argv[2])
     elif sys.argv[1] == "files":
         files(sys.argv[2], sys.argv[3])

@@ -33,6 +33,16 @@ impl InterpolationMode {
             InterpolationMode::Bicubic => "bicubic",
         }
     }
+
+    /// The member's name, `InterpolationMode.BILINEAR.name == "BILINEAR"`
+    /// (how a weights preset prints it).
+    pub fn name(self) -> &'static str {
+        match self {
+            InterpolationMode::Nearest => "NEAREST",
+            InterpolationMode::Bilinear => "BILINEAR",
+            InterpolationMode::Bicubic => "BICUBIC",
+        }
+    }
 }
 
 impl fmt::Display for InterpolationMode {

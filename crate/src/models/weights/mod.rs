@@ -35,7 +35,8 @@ mod preset;
 #[rustfmt::skip]
 mod table;
 
-pub use preset::{ImageClassification, InterpolationMode};
+pub use crate::data::transforms::InterpolationMode;
+pub use preset::ImageClassification;
 pub use table::*;
 
 /// One set of published weights (torchvision's `WeightsEnum` member): the
@@ -171,7 +172,7 @@ impl Weights {
     /// use cnn_lab::models::{EfficientNet_B0_Weights, InterpolationMode};
     /// let t = EfficientNet_B0_Weights::DEFAULT.transforms();
     /// assert_eq!((t.resize_size, t.crop_size), (256, 224));
-    /// assert_eq!(t.interpolation, InterpolationMode::BICUBIC);
+    /// assert_eq!(t.interpolation, InterpolationMode::Bicubic);
     /// ```
     pub fn transforms(&self) -> ImageClassification {
         self.preset

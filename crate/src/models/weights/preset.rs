@@ -3,69 +3,11 @@
 
 use std::fmt;
 
+use tch::{Kind, Tensor};
+
+use crate::data::transforms::{functional as F, InterpolationMode, Transform, TransformRng};
+use crate::error::Result;
 use crate::pyfmt::py_float;
-
-/// How an image is resampled when resized (torchvision's
-/// `torchvision.transforms.InterpolationMode`, with its member names).
-///
-/// ```
-/// use cnn_lab::models::InterpolationMode;
-/// assert_eq!(InterpolationMode::BICUBIC.to_string(), "InterpolationMode.BICUBIC");
-/// assert_eq!(InterpolationMode::NEAREST_EXACT.value(), "nearest-exact");
-/// ```
-#[allow(non_camel_case_types)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum InterpolationMode {
-    /// `"nearest"`: the nearest pixel (PIL's and torch's legacy rounding).
-    NEAREST,
-    /// `"nearest-exact"`: the nearest pixel, centres aligned.
-    NEAREST_EXACT,
-    /// `"bilinear"`.
-    BILINEAR,
-    /// `"bicubic"`.
-    BICUBIC,
-    /// `"box"` (PIL only in torchvision).
-    BOX,
-    /// `"hamming"` (PIL only in torchvision).
-    HAMMING,
-    /// `"lanczos"` (PIL only in torchvision).
-    LANCZOS,
-}
-
-impl InterpolationMode {
-    /// The enum's value, `InterpolationMode.BILINEAR.value == "bilinear"`.
-    pub fn value(self) -> &'static str {
-        match self {
-            InterpolationMode::NEAREST => "nearest",
-            InterpolationMode::NEAREST_EXACT => "nearest-exact",
-            InterpolationMode::BILINEAR => "bilinear",
-            InterpolationMode::BICUBIC => "bicubic",
-            InterpolationMode::BOX => "box",
-            InterpolationMode::HAMMING => "hamming",
-            InterpolationMode::LANCZOS => "lanczos",
-        }
-    }
-
-    /// The member's name, `"BILINEAR"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            InterpolationMode::NEAREST => "NEAREST",
-            InterpolationMode::NEAREST_EXACT => "NEAREST_EXACT",
-            InterpolationMode::BILINEAR => "BILINEAR",
-            InterpolationMode::BICUBIC => "BICUBIC",
-            InterpolationMode::BOX => "BOX",
-            InterpolationMode::HAMMING => "HAMMING",
-            InterpolationMode::LANCZOS => "LANCZOS",
-        }
-    }
-}
-
-impl fmt::Display for InterpolationMode {
-    /// `InterpolationMode.BILINEAR`, as Python's `str()` of the enum member.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "InterpolationMode.{}", self.name())
-    }
-}
 
 /// torchvision's `ImageClassification` preset
 /// (`torchvision.transforms._presets.ImageClassification`), the
@@ -125,7 +67,7 @@ impl ImageClassification {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         }
     }
@@ -172,11 +114,11 @@ impl ImageClassification {
         format!(
             "Accepts ``PIL.Image``, batched ``(B, C, H, W)`` and single ``(C, H, W)`` image \
              ``torch.Tensor`` objects. The images are resized to ``resize_size=[{}]`` using \
-             ``interpolation={}``, followed by a central crop of ``crop_size=[{}]``. Finally \
+             ``interpolation=InterpolationMode.{}``, followed by a central crop of ``crop_size=[{}]``. Finally \
              the values are first rescaled to ``[0.0, 1.0]`` and then normalized using \
              ``mean={}`` and ``std={}``.",
             self.resize_size,
-            self.interpolation,
+            self.interpolation.name(),
             self.crop_size,
             float_list(&self.mean),
             float_list(&self.std)
@@ -196,12 +138,12 @@ impl fmt::Display for ImageClassification {
         write!(
             f,
             "ImageClassification(\n    crop_size=[{}]\n    resize_size=[{}]\n    mean={}\n    \
-             std={}\n    interpolation={}\n)",
+             std={}\n    interpolation=InterpolationMode.{}\n)",
             self.crop_size,
             self.resize_size,
             float_list(&self.mean),
             float_list(&self.std),
-            self.interpolation
+            self.interpolation.name()
         )
     }
 }
@@ -209,5 +151,32 @@ impl fmt::Display for ImageClassification {
 impl fmt::Debug for ImageClassification {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+/// The preset is a transform, as torchvision's `weights.transforms()` is
+/// callable: `resize(resize_size)` (the shorter side, antialiased), the
+/// central `crop_size` square, floats in `[0, 1]`, then `normalize(mean, std)`
+/// — torchvision's `ImageClassification.forward` on a tensor, step for step.
+///
+/// ```
+/// use cnn_lab::*;
+/// use cnn_lab::models::ResNet18_Weights;
+/// let photo = Tensor::randint(256, [3, 300, 451], (Kind::Uint8, Device::Cpu));
+/// let x = ResNet18_Weights::DEFAULT.transforms().apply_one(&photo, 0)?;
+/// assert_eq!(x.size(), [3, 224, 224]);
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+impl Transform for ImageClassification {
+    fn apply(&self, x: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
+        let antialias = self.antialias.unwrap_or(true);
+        let x = F::resize_with(x, self.resize_size, self.interpolation, None, antialias)?;
+        let x = F::center_crop(&x, self.crop_size)?;
+        let x = F::convert_image_dtype(&x, Kind::Float)?;
+        F::normalize(&x, &self.mean, &self.std)
+    }
+
+    fn repr(&self) -> String {
+        self.to_string()
     }
 }

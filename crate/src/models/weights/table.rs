@@ -44,7 +44,7 @@ impl AlexNet_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -93,7 +93,7 @@ impl VGG11_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -142,7 +142,7 @@ impl VGG11_BN_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -191,7 +191,7 @@ impl VGG13_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -240,7 +240,7 @@ impl VGG13_BN_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -289,7 +289,7 @@ impl VGG16_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -318,7 +318,7 @@ impl VGG16_Weights {
             resize_size: 256,
             mean: [0.48235, 0.45882, 0.40784],
             std: [0.00392156862745098, 0.00392156862745098, 0.00392156862745098],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -367,7 +367,7 @@ impl VGG16_BN_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -416,7 +416,7 @@ impl VGG19_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -465,7 +465,7 @@ impl VGG19_BN_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -514,7 +514,7 @@ impl ResNet18_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -563,7 +563,7 @@ impl ResNet34_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -612,7 +612,7 @@ impl ResNet50_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -641,7 +641,7 @@ impl ResNet50_Weights {
             resize_size: 232,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -690,7 +690,7 @@ impl ResNet101_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -719,7 +719,7 @@ impl ResNet101_Weights {
             resize_size: 232,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -768,7 +768,7 @@ impl MobileNet_V2_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -797,7 +797,7 @@ impl MobileNet_V2_Weights {
             resize_size: 232,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -846,7 +846,7 @@ impl MobileNet_V3_Small_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -895,7 +895,7 @@ impl MobileNet_V3_Large_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -924,7 +924,7 @@ impl MobileNet_V3_Large_Weights {
             resize_size: 232,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -973,7 +973,7 @@ impl EfficientNet_B0_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BICUBIC,
+            interpolation: InterpolationMode::Bicubic,
             antialias: Some(true),
         },
     };
@@ -1022,7 +1022,7 @@ impl DenseNet121_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -1071,7 +1071,7 @@ impl SqueezeNet1_0_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -1120,7 +1120,7 @@ impl SqueezeNet1_1_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -1169,7 +1169,7 @@ impl GoogLeNet_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -1218,7 +1218,7 @@ impl ConvNeXt_Tiny_Weights {
             resize_size: 236,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -1267,7 +1267,7 @@ impl RegNet_Y_400MF_Weights {
             resize_size: 256,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
@@ -1296,7 +1296,7 @@ impl RegNet_Y_400MF_Weights {
             resize_size: 232,
             mean: [0.485, 0.456, 0.406],
             std: [0.229, 0.224, 0.225],
-            interpolation: InterpolationMode::BILINEAR,
+            interpolation: InterpolationMode::Bilinear,
             antialias: Some(true),
         },
     };
