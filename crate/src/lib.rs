@@ -96,3 +96,4 @@ pub use data::transforms::{
 // torchvision's registry (torchvision.models.get_model / list_models); the
 // builders themselves stay under `models::` (`models::resnet18(None)?`).
 pub use models::{get_model, get_model_with, list_models, ModelOptions};
+pub use utils::{predict, predict_folder, FolderPrediction, Prediction};

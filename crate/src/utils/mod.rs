@@ -14,8 +14,10 @@ mod grid;
 pub(crate) mod history;
 mod images;
 pub(crate) mod lr_plot;
+mod predict;
 
 pub use confusion::{confusion_matrix, confusion_matrix_of, ConfusionMatrix};
 pub use features::{conv_kernels, feature_maps, pooling_before_after};
 pub use history::{plot_fit_result, FitCurves};
 pub use images::{show_augmented, show_images, ImageGrid};
+pub use predict::{predict, predict_folder, FolderPrediction, Prediction};
