@@ -306,6 +306,73 @@ fn image_augmentation_notebook_reads_photos_and_shows_what_augmentation_buys() {
     );
 }
 
+/// The transfer-learning notebook: resnet18 with (in CI, stand-in random)
+/// ImageNet weights, its summary, predictions named with ImageNet's classes,
+/// a frozen body with a new head trained by `fit`, the checkpoint reloaded
+/// into a fresh model, partial fine-tuning and predictions with the
+/// dataset's classes. The weights are random where none are cached, so the
+/// figures are checked for being printed and in range, not for accuracy.
+#[test]
+fn transfer_learning_notebook_predicts_freezes_trains_and_reloads() {
+    let path = common::repo_root().join("notebooks/transfer_learning.ipynb");
+    let out = run_notebooks(&[path.as_path()]);
+    assert!(out.status.success(), "runner failed:\n{}", stderr_of(&out));
+    let nb = executed_copy("transfer_learning.ipynb");
+    let text = printed(&nb);
+    assert!(
+        text.contains("ResNet18_Weights.IMAGENET1K_V1: 11689512 parameters"),
+        "weights line:\n{text}"
+    );
+    assert!(
+        text.contains("Total params: 11,689,512"),
+        "resnet18's summary:\n{text}"
+    );
+    // The new head: 512 × 2 + 2 trainable parameters under the frozen body.
+    assert!(
+        text.contains("Trainable params: 1,026"),
+        "frozen summary:\n{text}"
+    );
+    // predict's list for the cat: five lines `  k. <ImageNet class>  <probability>`.
+    let imagenet: Vec<&str> = cnn_lab::models::Categories::ImageNet1K.names().to_vec();
+    let at = text
+        .find("photos/chelsea.png\n")
+        .expect("predict's list for chelsea.png");
+    let lines: Vec<&str> = text[at..].lines().skip(1).take(5).collect();
+    for (k, line) in lines.iter().enumerate() {
+        let rest = line
+            .strip_prefix(&format!("  {}. ", k + 1))
+            .unwrap_or_else(|| panic!("prediction line {k}: {line:?}\n{text}"));
+        let (name, prob) = rest.rsplit_once("  ").expect("name  probability");
+        assert!(imagenet.contains(&name), "not an ImageNet class: {name:?}");
+        let prob: f64 = prob.parse().expect("a probability");
+        assert!((0.0..=1.0).contains(&prob), "{line}");
+    }
+    // The folder of photos: one top-1 line per photo.
+    assert!(
+        text.contains("chelsea.png: "),
+        "predict_folder lines:\n{text}"
+    );
+    // fit's epoch line, then the reloaded model's test figures.
+    assert!(text.contains("Epoch[1/"), "no epoch line:\n{text}");
+    let reload = text
+        .lines()
+        .find(|l| l.starts_with("Loss: "))
+        .expect("the reload's `Loss: …, Accuracy: …`");
+    let acc = last_figure(reload, "Accuracy:").expect("the reload's accuracy");
+    assert!((0.0..=1.0).contains(&acc), "reload accuracy {acc}");
+    assert!(
+        text.contains("fine-tuned  Loss:"),
+        "partial fine-tuning's figures:\n{text}"
+    );
+    assert!(
+        text.contains("learning rates: [0.0001, 0.001]"),
+        "groups:\n{text}"
+    );
+    // Pictures: the cat with its list, the photos' grid, two curves, the
+    // new model's photo and grid.
+    assert!(pngs(&nb).len() >= 6, "pictures: {:?}", pngs(&nb));
+}
+
 #[test]
 fn last_figure_reads_the_number_after_a_label() {
     let text = "Validation Accuracy: 0.98410\nLoss: 0.04, Accuracy: 0.9857\n";

@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use cnn_lab::models::{self, ResNet18_Weights, ResNet};
+use cnn_lab::models::{self, ResNet, ResNet18_Weights};
 use cnn_lab::*;
 use serde_json::Value;
 
@@ -48,7 +48,11 @@ fn check(p: &Prediction, reference: &Value) {
         .map(|v| v.as_i64().unwrap())
         .collect();
     assert_eq!(p.classes, indices, "{ctx}");
-    for (ours, theirs) in p.probabilities.iter().zip(reference["probabilities"].as_array().unwrap()) {
+    for (ours, theirs) in p
+        .probabilities
+        .iter()
+        .zip(reference["probabilities"].as_array().unwrap())
+    {
         let theirs = theirs.as_f64().unwrap();
         assert!((ours - theirs).abs() < 1e-4, "{ctx}: {ours} vs {theirs}");
     }
@@ -92,7 +96,12 @@ fn the_picture_renders_the_photo_with_its_list() {
     let png = p.render().unwrap();
     // chelsea.png is 451×300: drawn at least 128 pixels wide, with four
     // title lines (file name and three classes) above it.
-    assert!(png.width() >= 128 && png.height() > 4 * 14 + 85, "{}×{}", png.width(), png.height());
+    assert!(
+        png.width() >= 128 && png.height() > 4 * 14 + 85,
+        "{}×{}",
+        png.width(),
+        png.height()
+    );
     assert_eq!(&png.bytes()[1..4], b"PNG");
 }
 
@@ -144,7 +153,12 @@ fn a_folder_matches_pytorch_photo_by_photo() {
     );
     let png = all.columns(2).render().unwrap();
     // Two columns of 112-pixel photos, two rows.
-    assert!(png.width() >= 2 * 112 && png.height() >= 2 * 112, "{}×{}", png.width(), png.height());
+    assert!(
+        png.width() >= 2 * 112 && png.height() >= 2 * 112,
+        "{}×{}",
+        png.width(),
+        png.height()
+    );
 }
 
 #[test]
@@ -153,32 +167,50 @@ fn errors_name_the_file() {
     let model = model();
     let transform = ResNet18_Weights::IMAGENET1K_V1.transforms();
     let missing = f.dir.join("photos/no_such_photo.jpg");
-    let err = predict(&model, &missing, &transform, 5).unwrap_err().to_string();
+    let err = predict(&model, &missing, &transform, 5)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("no_such_photo.jpg"), "{err}");
 
     let bad = common::scratch_dir("utils_predict_bad");
     std::fs::copy(f.dir.join("photos/chelsea.png"), bad.join("a.png")).unwrap();
     std::fs::write(bad.join("b.png"), b"not a png").unwrap();
-    let err = predict_folder(&model, &bad, &transform, 1).unwrap_err().to_string();
+    let err = predict_folder(&model, &bad, &transform, 1)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("b.png"), "{err}");
 
     let empty = common::scratch_dir("utils_predict_empty");
     std::fs::write(empty.join("notes.txt"), b"no photos").unwrap();
-    let err = predict_folder(&model, &empty, &transform, 1).unwrap_err().to_string();
-    assert!(err.contains("utils_predict_empty") && err.contains("no image files"), "{err}");
+    let err = predict_folder(&model, &empty, &transform, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("utils_predict_empty") && err.contains("no image files"),
+        "{err}"
+    );
 
     // A transform that leaves bytes: the model cannot take them, and the
     // error says which photo and what to add.
-    let err = predict(&model, f.dir.join("photos/chelsea.png"), &Resize::new(32), 1)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("chelsea.png") && err.contains("ConvertImageDtype"), "{err}");
+    let err = predict(
+        &model,
+        f.dir.join("photos/chelsea.png"),
+        &Resize::new(32),
+        1,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("chelsea.png") && err.contains("ConvertImageDtype"),
+        "{err}"
+    );
 
     // A model whose input does not fit the transform's output.
-    let small = Sequential::new().add(Flatten::new()).add(Linear::new(10, 2));
+    let small = Sequential::new()
+        .add(Flatten::new())
+        .add(Linear::new(10, 2));
     let err = predict(&small, f.dir.join("photos/chelsea.png"), &transform, 1)
         .unwrap_err()
         .to_string();
     assert!(err.contains("chelsea.png"), "{err}");
 }
-

@@ -127,10 +127,13 @@ where
         )));
     }
     let device = first_device(model.own_tensors(), model.children());
-    let logits = catch_torch(&format!("predict {name}: {} forward", model.type_name()), || {
-        let _guard = tch::no_grad_guard();
-        model.forward_t(&x.to_device(device).unsqueeze(0), false)
-    })?;
+    let logits = catch_torch(
+        &format!("predict {name}: {} forward", model.type_name()),
+        || {
+            let _guard = tch::no_grad_guard();
+            model.forward_t(&x.to_device(device).unsqueeze(0), false)
+        },
+    )?;
     if logits.dim() != 2 || logits.size()[0] != 1 || logits.size()[1] == 0 {
         return Err(Error::Shape(format!(
             "predict {name}: expected the model to give logits [1, classes], got {:?}",
@@ -162,12 +165,17 @@ impl Prediction {
 
     /// The photo titled with its file name and the top-k list.
     pub fn render(&self) -> Result<Png> {
-        let (mut tiles, h, w, palette) =
-            image_tiles(&self.image.unsqueeze(0), &format!("predict {}", self.path.display()))?;
+        let (mut tiles, h, w, palette) = image_tiles(
+            &self.image.unsqueeze(0),
+            &format!("predict {}", self.path.display()),
+        )?;
         let mut title = vec![(file_name(&self.path), TOP_COLOR)];
-        title.extend(self.lines().into_iter().enumerate().map(|(i, line)| {
-            (line, if i == 0 { TOP_COLOR } else { REST_COLOR })
-        }));
+        title.extend(
+            self.lines()
+                .into_iter()
+                .enumerate()
+                .map(|(i, line)| (line, if i == 0 { TOP_COLOR } else { REST_COLOR })),
+        );
         let tile = Tile {
             values: tiles.remove(0),
             height: h,
@@ -230,6 +238,7 @@ pub struct FolderPrediction {
     /// One prediction per photo, in file-name order.
     pub predictions: Vec<Prediction>,
     columns: usize,
+    limit: usize,
 }
 
 /// [`predict`] for every image file directly in `folder` (names ending in
@@ -297,6 +306,7 @@ where
     Ok(FolderPrediction {
         predictions,
         columns: 6,
+        limit: 24,
     })
 }
 
@@ -317,12 +327,19 @@ impl FolderPrediction {
         self
     }
 
+    /// Shows at most the first `limit` photos (default 24).
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
+    }
+
     /// The grid: each photo titled with its file name, top-1 class and
     /// probability.
     pub fn render(&self) -> Result<Png> {
         let images: Vec<Tensor> = self
             .predictions
             .iter()
+            .take(self.limit)
             .map(|p| p.image.shallow_clone())
             .collect();
         let (tiles, h, w, palette) =
@@ -382,7 +399,10 @@ impl Show for FolderPrediction {
 
 /// The device of a module's first tensor (its own, else its children's),
 /// CPU for a module without any.
-fn first_device(own: Vec<crate::nn::NamedTensor>, children: Vec<(String, &dyn Module)>) -> tch::Device {
+fn first_device(
+    own: Vec<crate::nn::NamedTensor>,
+    children: Vec<(String, &dyn Module)>,
+) -> tch::Device {
     if let Some(t) = own.first() {
         return t.tensor.device();
     }
