@@ -61,7 +61,7 @@ pub struct Prediction {
 /// ```
 /// use cnn_lab::*;
 /// let dir = std::env::temp_dir().join(format!("predict_doc_{}", std::process::id()));
-/// std::fs::create_dir_all(&dir)?;
+/// std::fs::create_dir_all(&dir).unwrap();
 /// let photo = Tensor::randint(256, [3, 20, 30], (Kind::Uint8, Device::Cpu));
 /// to_pil_image(&photo)?.save(dir.join("a.png"))?;
 /// let model = Sequential::new().add(Flatten::new()).add(Linear::new(3 * 16 * 16, 3));
@@ -70,7 +70,7 @@ pub struct Prediction {
 /// assert_eq!(p.classes.len(), 2);
 /// assert!(p.probabilities[0] >= p.probabilities[1]);
 /// assert!(p.render()?.width() > 0);
-/// # std::fs::remove_dir_all(&dir)?;
+/// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 pub fn predict<M, T>(
@@ -248,7 +248,7 @@ pub struct FolderPrediction {
 /// ```
 /// use cnn_lab::*;
 /// let dir = std::env::temp_dir().join(format!("predict_folder_doc_{}", std::process::id()));
-/// std::fs::create_dir_all(&dir)?;
+/// std::fs::create_dir_all(&dir).unwrap();
 /// for name in ["a.png", "b.png"] {
 ///     let photo = Tensor::randint(256, [3, 20, 30], (Kind::Uint8, Device::Cpu));
 ///     to_pil_image(&photo)?.save(dir.join(name))?;
@@ -258,7 +258,7 @@ pub struct FolderPrediction {
 /// let all = predict_folder(&model, &dir, &transform, 1)?.categories(&["cat", "dog"]);
 /// assert_eq!(all.predictions.len(), 2);
 /// assert!(all.render()?.width() > 0);
-/// # std::fs::remove_dir_all(&dir)?;
+/// # std::fs::remove_dir_all(&dir).unwrap();
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 pub fn predict_folder<M, T>(
