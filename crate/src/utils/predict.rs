@@ -12,7 +12,7 @@ use tch::{Kind, Tensor};
 use super::classes::{class_name, to_vec};
 use super::grid::{render_tiles, Layout, Tile};
 use super::images::image_tiles;
-use crate::data::transforms::{Resize, Transform};
+use crate::data::transforms::{CenterCrop, Compose, Resize, Transform};
 use crate::data::{default_loader, IMG_EXTENSIONS};
 use crate::display::{Png, Show};
 use crate::error::{catch_torch, Error, Result};
@@ -183,7 +183,7 @@ impl Prediction {
             title,
             annotations: None,
         };
-        let scale = (224 / h.max(w).max(1)).clamp(1, 2) as u32;
+        let scale = (256 / h.max(w).max(1)).clamp(1, 2) as u32;
         render_tiles(
             &[tile],
             &Layout {
@@ -293,7 +293,10 @@ where
     }
     files.sort();
     files.truncate(MAX_FOLDER_PHOTOS);
-    let thumb = Resize::new((THUMB_SIDE, THUMB_SIDE));
+    // A square from the middle, as a thumbnail (the photo is not squashed).
+    let thumb = Compose::new()
+        .add(Resize::new(THUMB_SIDE))
+        .add(CenterCrop::new(THUMB_SIDE));
     let predictions = files
         .iter()
         .map(|path| {
