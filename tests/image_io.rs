@@ -416,3 +416,52 @@ fn image_shows_as_a_png_in_a_notebook() {
         "<PIL.Image.Image image mode=P size=100x75>"
     );
 }
+
+#[test]
+fn a_half_truncated_jpeg_is_refused_as_pil_and_torchvision_refuse_it() {
+    use cnn_lab::image::Image;
+    let r = reference();
+    let theirs = &r.cases["refused"]["rocket_half.jpg"];
+    for lib in ["PIL", "torchvision"] {
+        assert!(
+            theirs[lib].is_string(),
+            "{lib} read the half file: {theirs}"
+        );
+    }
+    let path = r.file("rocket_half.jpg");
+    for err in [
+        read_image(&path).map(|_| ()).unwrap_err(),
+        Image::open(&path).map(|_| ()).unwrap_err(),
+    ] {
+        let text = err.to_string();
+        assert!(text.contains("rocket_half.jpg"), "{text}");
+    }
+}
+
+#[test]
+fn decode_image_from_bytes_is_read_image() {
+    use cnn_lab::image::decode_image;
+    let r = reference();
+    for name in [
+        "rgba.png",
+        "anim.gif",
+        "lossy.webp",
+        "chelsea.jpg",
+        "rgb.bmp",
+    ] {
+        let bytes = std::fs::read(r.file(name)).unwrap();
+        for (_, mode) in MODES {
+            let from_file = read_image_mode(r.file(name), mode);
+            let from_bytes = decode_image(&bytes, mode);
+            match (from_file, from_bytes) {
+                (Ok(a), Ok(b)) => assert!(difference(name, &a, &b).is_none(), "{name} {mode:?}"),
+                (Err(_), Err(e)) => assert!(e.to_string().contains("<bytes>"), "{e}"),
+                (a, b) => panic!(
+                    "{name} {mode:?}: file {:?}, bytes {:?}",
+                    a.is_ok(),
+                    b.is_ok()
+                ),
+            }
+        }
+    }
+}

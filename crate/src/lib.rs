@@ -93,3 +93,6 @@ pub use data::transforms::{
     RandomInvert, RandomResizedCrop, RandomRotation, RandomVerticalFlip, Resize, ToTensor,
     Transform, TransformRng,
 };
+// torchvision's registry (torchvision.models.get_model / list_models); the
+// builders themselves stay under `models::` (`models::resnet18(None)?`).
+pub use models::{get_model, get_model_with, list_models, ModelOptions};

@@ -140,6 +140,22 @@ for name in sorted(made):
         case["pil"]["pil_to_tensor"] = {"error": str(e)[:200]}
     cases[name] = case
 
+# A real photo cut in half: PIL and torchvision refuse it as truncated.
+half = os.path.join(files, "rocket_half.jpg")
+with open(half, "wb") as f:
+    f.write(rocket[: len(rocket) // 2])
+refused = {}
+try:
+    Image.open(half).load()
+    refused["PIL"] = None
+except Exception as e:  # noqa: BLE001
+    refused["PIL"] = str(e)
+try:
+    read_image(half)
+    refused["torchvision"] = None
+except Exception as e:  # noqa: BLE001
+    refused["torchvision"] = str(e).splitlines()[0]
+
 # to_pil_image of a float and a uint8 tensor, back through pil_to_tensor.
 from torchvision.transforms.functional import to_pil_image  # noqa: E402
 
@@ -155,6 +171,7 @@ save_file(tensors, os.path.join(out, "ref.safetensors"))
 with open(os.path.join(out, "cases.json"), "w") as f:
     json.dump({
         "files": cases,
+        "refused": {"rocket_half.jpg": refused},
         "versions": {"torch": torch.__version__, "torchvision": torchvision.__version__,
                      "PIL": PIL.__version__, "skimage": skimage.__version__},
     }, f, indent=1)

@@ -1,5 +1,11 @@
 //! How large a picture a file may make: checked from the header, before the
 //! pixels are allocated, so a hostile header costs no memory.
+//!
+//! ```
+//! use cnn_lab::image::limits::{MAX_IMAGE_DIMENSION, MAX_IMAGE_PIXELS};
+//! assert_eq!(MAX_IMAGE_PIXELS, 178_956_970);
+//! assert_eq!(MAX_IMAGE_DIMENSION, 65_535);
+//! ```
 
 use std::path::Path;
 

@@ -141,8 +141,9 @@ impl Image {
                 for y in 0..frame.height {
                     for x in 0..frame.width {
                         let (cx, cy) = (frame.left + x, frame.top + y);
-                        if cx < w && cy < h {
-                            indices[cy * w + cx] = frame.indices[y * frame.width + x];
+                        let stored = frame.indices.get(y * frame.width + x);
+                        if let (true, Some(&i)) = (cx < w && cy < h, stored) {
+                            indices[cy * w + cx] = i;
                         }
                     }
                 }
@@ -208,11 +209,17 @@ impl Image {
     }
 
     /// PIL's `width`.
+    ///
+    /// ```
+    /// let im = cnn_lab::image::to_pil_image(&cnn_lab::Tensor::zeros([2, 3], cnn_lab::FLOAT_CPU))?;
+    /// assert_eq!((im.width(), im.height()), (3, 2));
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
     pub fn width(&self) -> usize {
         self.width
     }
 
-    /// PIL's `height`.
+    /// PIL's `height` (see [`Image::width`]).
     pub fn height(&self) -> usize {
         self.height
     }
@@ -378,12 +385,19 @@ impl Image {
     }
 
     /// The picture as an RGB PNG (what a notebook shows).
+    ///
+    /// ```
+    /// let im = cnn_lab::image::to_pil_image(&cnn_lab::Tensor::zeros([4, 6], cnn_lab::FLOAT_CPU))?;
+    /// assert_eq!(im.to_png()?.width(), 6);
+    /// # Ok::<(), cnn_lab::Error>(())
+    /// ```
     pub fn to_png(&self) -> Result<Png> {
         let rgb = self.convert("RGB")?;
         Png::from_rgb(self.width as u32, self.height as u32, rgb.bytes_u8())
     }
 
-    /// Called by evcxr for the last expression of a cell: shows the picture.
+    /// Called by evcxr for the last expression of a cell: shows the picture
+    /// (an `image/png` block, as [`Png::evcxr_display`]).
     pub fn evcxr_display(&self) {
         self.show();
     }

@@ -1,6 +1,24 @@
 //! Library copies of the lecture's models, for notebooks that want to use a
 //! model without writing it (a notebook may define its own struct of the
-//! same name: these are not in the prelude).
+//! same name: these are not in the prelude), and torchvision's
+//! classification models built from cnn_lab's layers (`docs/models.md`).
+//!
+//! Each torchvision builder is a function of the same name taking the
+//! weights, `models::resnet18(None)?`, with its keyword arguments in
+//! [`ModelOptions`] for the `_with` form,
+//! `models::resnet18_with(None, ModelOptions::new().num_classes(2))?`;
+//! [`get_model`] and [`list_models`] are torchvision's registry. The models
+//! print as torchvision prints them, have its `state_dict` keys and shapes
+//! (its published files load into them) and its weight initialisation.
+//!
+//! ```
+//! use cnn_lab::*;
+//! use cnn_lab::models::{self, ModelOptions};
+//! let model = models::get_model_with("vgg11", None, ModelOptions::new().num_classes(2))?;
+//! assert!(model.to_string().starts_with("VGG(\n  (features): Sequential("));
+//! assert!(models::list_models().contains(&"resnet50"));
+//! # Ok::<(), cnn_lab::Error>(())
+//! ```
 
 use tch::Tensor;
 
@@ -78,5 +96,125 @@ impl MnistCNNModel {
     }
 }
 
+/// `Display`/`Debug` as PyTorch's printout and tch's `ModuleT` for a
+/// hand-written torchvision module (derived ones get them from the derive).
+macro_rules! model_traits {
+    ($($ty:ty),*) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&$crate::nn::ModuleExt::repr(self).0)
+            }
+        }
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&$crate::nn::ModuleExt::repr(self).0)
+            }
+        }
+        impl tch::nn::ModuleT for $ty {
+            fn forward_t(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
+                $crate::nn::Module::forward_t(self, xs, train)
+            }
+        }
+    )*};
+}
+
+mod alexnet;
+mod convnext;
+mod densenet;
+mod efficientnet;
+mod googlenet;
+mod mobilenetv2;
+mod mobilenetv3;
+pub mod ops;
+mod options;
+mod resnet;
+mod squeezenet;
+mod vgg;
 pub mod weights;
+
+pub use alexnet::*;
+pub use convnext::*;
+pub use densenet::*;
+pub use efficientnet::*;
+pub use googlenet::*;
+pub use mobilenetv2::*;
+pub use mobilenetv3::*;
+pub use options::ModelOptions;
+pub use resnet::*;
+pub use squeezenet::*;
+pub use vgg::*;
 pub use weights::*;
+
+use crate::error::{Error, Result};
+
+type Builder = fn(Option<Weights>, ModelOptions) -> Result<Box<dyn Module + Send>>;
+
+macro_rules! registry {
+    ($($name:literal => $with:path;)*) => {
+        const REGISTRY: &[(&str, Builder)] = &[$(
+            ($name, |w, o| Ok(Box::new($with(w, o)?))),
+        )*];
+    };
+}
+
+// One line per model: torchvision's name and its builder.
+registry! {
+    "resnet18" => resnet18_with;
+    "resnet34" => resnet34_with;
+    "resnet50" => resnet50_with;
+    "resnet101" => resnet101_with;
+    "vgg11" => vgg11_with;
+    "vgg11_bn" => vgg11_bn_with;
+    "vgg13" => vgg13_with;
+    "vgg13_bn" => vgg13_bn_with;
+    "vgg16" => vgg16_with;
+    "vgg16_bn" => vgg16_bn_with;
+    "vgg19" => vgg19_with;
+    "vgg19_bn" => vgg19_bn_with;
+    "alexnet" => alexnet_with;
+    "squeezenet1_0" => squeezenet1_0_with;
+    "squeezenet1_1" => squeezenet1_1_with;
+    "densenet121" => densenet121_with;
+    "mobilenet_v2" => mobilenet_v2_with;
+    "mobilenet_v3_large" => mobilenet_v3_large_with;
+    "mobilenet_v3_small" => mobilenet_v3_small_with;
+    "efficientnet_b0" => efficientnet_b0_with;
+    "googlenet" => googlenet_with;
+    "convnext_tiny" => convnext_tiny_with;
+}
+
+/// torchvision's `get_model(name, weights=None)`: the model called `name`
+/// (one of [`list_models`]), boxed.
+///
+/// ```
+/// use cnn_lab::*;
+/// let model = models::get_model("resnet18", None)?;
+/// assert_eq!(model.type_name(), "ResNet");
+/// assert!(models::get_model("resnet7", None).is_err());
+/// # Ok::<(), cnn_lab::Error>(())
+/// ```
+pub fn get_model(name: &str, weights: Option<Weights>) -> Result<Box<dyn Module + Send>> {
+    get_model_with(name, weights, ModelOptions::new())
+}
+
+/// [`get_model`] with keyword arguments (`get_model("vgg16", num_classes=2)`).
+pub fn get_model_with(
+    name: &str,
+    weights: Option<Weights>,
+    options: ModelOptions,
+) -> Result<Box<dyn Module + Send>> {
+    match REGISTRY.iter().find(|(n, _)| *n == name.to_lowercase()) {
+        Some((_, build)) => build(weights, options),
+        None => Err(Error::InvalidArgument(format!(
+            "Unknown model {name}: the models are {}",
+            list_models().join(", ")
+        ))),
+    }
+}
+
+/// torchvision's `list_models()`: the names [`get_model`] knows, sorted.
+pub fn list_models() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = REGISTRY.iter().map(|(n, _)| *n).collect();
+    names.sort_unstable();
+    names
+}

@@ -296,9 +296,7 @@ impl Weights {
         let mut state_dict = self.get_state_dict(progress)?;
         if self.enum_name().starts_with("DenseNet") {
             for (key, _) in state_dict.iter_mut() {
-                if let Some(new_key) = densenet_key(key) {
-                    *key = new_key;
-                }
+                *key = super::densenet_key(key);
             }
         }
         let present: HashSet<String> = state_dict.iter().map(|(k, _)| k.clone()).collect();
@@ -408,28 +406,4 @@ pub fn get_model_weights(name: &str) -> Result<&'static [Weights]> {
                     .join(", ")
             ))
         })
-}
-
-/// torchvision's DenseNet key fix: `…denselayerN.(norm|relu|conv).(1|2).(weight|bias|running_mean|running_var)`
-/// loses the dot before the digit (regex
-/// `^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$`).
-fn densenet_key(key: &str) -> Option<String> {
-    let (head, tail) = ["weight", "bias", "running_mean", "running_var"]
-        .iter()
-        .find_map(|suffix| {
-            let rest = key.strip_suffix(suffix)?.strip_suffix('.')?;
-            let digit = rest.strip_suffix('1').map(|r| (r, '1'));
-            let (rest, digit) = digit.or_else(|| rest.strip_suffix('2').map(|r| (r, '2')))?;
-            let head = rest.strip_suffix('.')?;
-            Some((head, format!("{digit}.{suffix}")))
-        })?;
-    let layer = ["norm", "relu", "conv"]
-        .iter()
-        .find_map(|kind| head.strip_suffix(kind))?
-        .strip_suffix('.')?;
-    let number = layer.trim_end_matches(|c: char| c.is_ascii_digit());
-    if number.len() == layer.len() || !number.ends_with("denselayer") {
-        return None;
-    }
-    Some(format!("{head}{tail}"))
 }

@@ -3,12 +3,61 @@
 //! `nn.Hardswish`, `nn.Hardsigmoid`, `nn.Mish`, `nn.Softsign`, `nn.SELU`,
 //! `nn.LogSigmoid`, `nn.Tanhshrink`.
 
-simple_layer!(
+/// An activation with PyTorch's `inplace` flag: [`simple_layer!`] plus an
+/// `inplace(bool)` builder shown by the printout (`ReLU(inplace=True)`, as
+/// torchvision's models print). The result is computed out of place either
+/// way (the same values; autograd never sees a modified input).
+macro_rules! inplace_layer {
+    ($(#[$doc:meta])* $name:ident, |$xs:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Default)]
+        pub struct $name {
+            inplace: bool,
+            hooks: $crate::nn::ForwardHooks,
+        }
+
+        impl $name {
+            #[doc = concat!("`nn.", stringify!($name), "()`.")]
+            pub fn new() -> $name {
+                $name::default()
+            }
+
+            #[doc = concat!("`inplace` (default `false`): printed as `", stringify!($name), "(inplace=True)`; the output is the same.")]
+            pub fn inplace(mut self, inplace: bool) -> Self {
+                self.inplace = inplace;
+                self
+            }
+        }
+
+        impl $crate::nn::Module for $name {
+            fn forward_t(&self, $xs: &tch::Tensor, _train: bool) -> tch::Tensor {
+                $crate::nn::record_forward(self, || $body)
+            }
+
+            fn type_name(&self) -> String {
+                stringify!($name).into()
+            }
+
+            fn extra_repr(&self) -> String {
+                if self.inplace { "inplace=True".into() } else { String::new() }
+            }
+
+            fn forward_hooks(&self) -> Option<&$crate::nn::ForwardHooks> {
+                Some(&self.hooks)
+            }
+        }
+
+        layer_traits!($name);
+    };
+}
+
+inplace_layer!(
     /// `nn.ReLU()`: `max(x, 0)` elementwise.
     ///
     /// ```
     /// use cnn_lab::*;
     /// assert_eq!(ReLU::new().to_string(), "ReLU()");
+    /// assert_eq!(ReLU::new().inplace(true).to_string(), "ReLU(inplace=True)");
     /// ```
     ReLU,
     |xs| xs.relu()
@@ -38,7 +87,7 @@ simple_layer!(
     |xs| xs.tanh()
 );
 
-simple_layer!(
+inplace_layer!(
     /// `nn.SiLU()`: `x * sigmoid(x)` (Swish).
     ///
     /// ```
@@ -49,7 +98,7 @@ simple_layer!(
     |xs| xs.silu()
 );
 
-simple_layer!(
+inplace_layer!(
     /// `nn.ReLU6()`: `min(max(x, 0), 6)` (MobileNet).
     ///
     /// ```

@@ -18,6 +18,7 @@ use crate::pyfmt::py_float;
 /// ```
 pub struct Dropout {
     p: f64,
+    inplace: bool,
     hooks: ForwardHooks,
 }
 
@@ -26,8 +27,21 @@ impl Dropout {
     pub fn new(p: f64) -> Dropout {
         Dropout {
             p,
+            inplace: false,
             hooks: ForwardHooks::default(),
         }
+    }
+
+    /// `inplace` (default `false`): printed as `inplace=True` (torchvision's
+    /// MobileNetV3 and EfficientNet heads); the output is the same.
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    /// assert_eq!(Dropout::new(0.2).inplace(true).to_string(), "Dropout(p=0.2, inplace=True)");
+    /// ```
+    pub fn inplace(mut self, inplace: bool) -> Self {
+        self.inplace = inplace;
+        self
     }
 
     /// The drop probability.
@@ -63,7 +77,8 @@ impl Module for Dropout {
     }
 
     fn extra_repr(&self) -> String {
-        format!("p={}, inplace=False", py_float(self.p))
+        let inplace = if self.inplace { "True" } else { "False" };
+        format!("p={}, inplace={inplace}", py_float(self.p))
     }
 
     fn config_error(&self) -> Option<String> {
