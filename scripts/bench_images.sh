@@ -9,8 +9,6 @@
 #   cnn_lab        ImageFolder + DataLoader::from_dataset(..).num_workers(2)
 #   cnn_lab-cache  the same with .cache(true): photos decoded once (epoch 1),
 #                  the transforms still drawn every epoch
-#   cnn_lab-u8resize  a proposal, not the library: cnn_lab with torchvision
-#                  v2's uint8 resize in place of Resize (v1's float path)
 # (crate/examples/bench_images.rs, release build), rotating their order each
 # repeat; libtorch's intra-op threads are 1 on both sides. Then the lecture's
 # in-memory MNIST loader, one shuffled epoch at batch 256 (and the same
@@ -85,7 +83,7 @@ record() { # contender repeat
 echo "bench_images: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "bench_images: $(find "$folder" -name '*.jpg' | wc -l) photos in $folder; workers=$workers batch_size=$batch_size epochs=$epochs repeat=$repeat"
 echo "bench_images: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-contenders=(pytorch cnn_lab cnn_lab-cache cnn_lab-u8resize)
+contenders=(pytorch cnn_lab cnn_lab-cache)
 n=${#contenders[@]}
 for ((r = 0; r < repeat; r++)); do
   for ((i = 0; i < n; i++)); do
