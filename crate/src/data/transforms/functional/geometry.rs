@@ -299,7 +299,11 @@ pub fn resize_with(
             img.shallow_clone()
         };
         let y = batch.f_internal_upsample_bilinear2d_aa([oh, ow], false, None, None)?;
-        return Ok(if img.dim() == 3 { y.f_squeeze_dim(0)? } else { y });
+        return Ok(if img.dim() == 3 {
+            y.f_squeeze_dim(0)?
+        } else {
+            y
+        });
     }
     let (x, squeeze, out) = cast_squeeze_in(img, &[Kind::Float, Kind::Double])?;
     let y = match (interpolation, antialias) {
