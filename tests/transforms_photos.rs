@@ -237,7 +237,25 @@ fn every_functional_form_is_torchvisions_on_real_photos() {
         let got = ours(op, &img, &case["args"]).unwrap_or_else(|e| panic!("{name}: {e}"));
         if let Some(t) = as_transform(op, &case["args"]) {
             let by_class = t.apply_one(&img, 0).unwrap();
-            assert!(by_class.equal(&got), "{name}: {t} differs from F.{op}");
+            if op == "resize"
+                && img.kind() == Kind::Uint8
+                && t.to_string().contains("bilinear")
+                && t.to_string().contains("antialias=True")
+            {
+                // The Resize class on a uint8 photo takes torchvision v2's uint8
+                // kernel; F.resize stays v1's float path: within 1/255.
+                let d = (by_class.to_kind(Kind::Double) - got.to_kind(Kind::Double)).abs();
+                let (max, mean) = (
+                    d.max().double_value(&[]),
+                    d.mean(Kind::Double).double_value(&[]),
+                );
+                assert!(
+                    max <= 1.0 && mean <= 0.5,
+                    "{name}: {t} vs F.{op}: max {max}, mean {mean}"
+                );
+            } else {
+                assert!(by_class.equal(&got), "{name}: {t} differs from F.{op}");
+            }
         }
         assert_eq!(got.size(), want.size(), "{name}: shape");
         assert_eq!(got.kind(), want.kind(), "{name}: kind");

@@ -60,7 +60,19 @@ impl Resize {
 }
 
 impl Transform for Resize {
+    /// A uint8 photo on the CPU (bilinear, antialiased: the default) is
+    /// resized as `torchvision.transforms.v2.Resize` does, on its bytes;
+    /// anything else as v1's `F.resize` (docs/transforms.md).
     fn apply(&self, x: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
+        if let Some(y) = super::functional::geometry::resize_uint8_v2(
+            x,
+            self.size,
+            self.interpolation,
+            self.max_size,
+            self.antialias,
+        ) {
+            return y;
+        }
         F::resize_with(
             x,
             self.size,

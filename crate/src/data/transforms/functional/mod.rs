@@ -23,7 +23,7 @@
 
 mod affine;
 mod color;
-mod geometry;
+pub(crate) mod geometry;
 
 pub use affine::{affine, affine_with, rotate, rotate_with};
 pub(crate) use affine::{affine_matrix, rotate_matrix, warp};
