@@ -99,51 +99,35 @@ pub trait Dataset: Send + Sync {
     }
 }
 
-impl<D: Dataset + ?Sized> Dataset for Arc<D> {
-    fn len(&self) -> usize {
-        (**self).len()
-    }
-    fn get(&self, index: usize) -> Result<(Tensor, Tensor)> {
-        (**self).get(index)
-    }
-    fn get_untransformed(&self, index: usize) -> Result<(Tensor, Tensor)> {
-        (**self).get_untransformed(index)
-    }
-    fn transform_sample(
-        &self,
-        index: usize,
-        sample: (Tensor, Tensor),
-        rng: &mut TransformRng,
-    ) -> Result<(Tensor, Tensor)> {
-        (**self).transform_sample(index, sample, rng)
-    }
-    fn describe(&self, index: usize) -> Option<String> {
-        (**self).describe(index)
-    }
+/// A shared or boxed dataset is the dataset it points to.
+macro_rules! forward_dataset {
+    ($($pointer:ident),*) => {$(
+        impl<D: Dataset + ?Sized> Dataset for $pointer<D> {
+            fn len(&self) -> usize {
+                (**self).len()
+            }
+            fn get(&self, index: usize) -> Result<(Tensor, Tensor)> {
+                (**self).get(index)
+            }
+            fn get_untransformed(&self, index: usize) -> Result<(Tensor, Tensor)> {
+                (**self).get_untransformed(index)
+            }
+            fn transform_sample(
+                &self,
+                index: usize,
+                sample: (Tensor, Tensor),
+                rng: &mut TransformRng,
+            ) -> Result<(Tensor, Tensor)> {
+                (**self).transform_sample(index, sample, rng)
+            }
+            fn describe(&self, index: usize) -> Option<String> {
+                (**self).describe(index)
+            }
+        }
+    )*};
 }
 
-impl<D: Dataset + ?Sized> Dataset for Box<D> {
-    fn len(&self) -> usize {
-        (**self).len()
-    }
-    fn get(&self, index: usize) -> Result<(Tensor, Tensor)> {
-        (**self).get(index)
-    }
-    fn get_untransformed(&self, index: usize) -> Result<(Tensor, Tensor)> {
-        (**self).get_untransformed(index)
-    }
-    fn transform_sample(
-        &self,
-        index: usize,
-        sample: (Tensor, Tensor),
-        rng: &mut TransformRng,
-    ) -> Result<(Tensor, Tensor)> {
-        (**self).transform_sample(index, sample, rng)
-    }
-    fn describe(&self, index: usize) -> Option<String> {
-        (**self).describe(index)
-    }
-}
+forward_dataset!(Arc, Box);
 
 /// The error for `index` out of range in a dataset of `len` samples.
 pub(crate) fn out_of_range(what: &str, index: usize, len: usize) -> Error {
