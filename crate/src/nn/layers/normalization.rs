@@ -10,19 +10,95 @@ use crate::nn::hooks::{record_forward, ForwardHooks};
 use crate::nn::module::{Module, NamedTensor};
 use crate::pyfmt::{py_bool, py_float};
 
-/// Learnable `(weight, bias)` of `shape`, ones and zeros, as the norm layers make them.
-fn affine_params(shape: &[i64], affine: bool, bias: bool) -> (Option<Tensor>, Option<Tensor>) {
-    let shape: Vec<i64> = shape.iter().map(|&v| v.max(0)).collect();
-    (
-        affine.then(|| filled_param(&shape, 1.0)),
-        (affine && bias).then(|| filled_param(&shape, 0.0)),
-    )
+/// What `LayerNorm` and `GroupNorm` share: `eps`, the affine switch and its
+/// learnable `weight` (ones) and `bias` (zeros) of `shape`, and the hooks slot.
+struct AffineNorm {
+    shape: Vec<i64>,
+    eps: f64,
+    affine: bool,
+    use_bias: bool,
+    weight: Option<Tensor>,
+    bias: Option<Tensor>,
+    hooks: ForwardHooks,
 }
 
-fn affine_tensors(weight: &Option<Tensor>, bias: &Option<Tensor>) -> Vec<NamedTensor> {
-    let mut out: Vec<NamedTensor> = weight.iter().map(|t| param("weight", t)).collect();
-    out.extend(bias.iter().map(|t| param("bias", t)));
-    out
+impl AffineNorm {
+    /// PyTorch's defaults: `eps=1e-05`, affine, with a bias.
+    fn new(shape: Vec<i64>) -> AffineNorm {
+        let mut norm = AffineNorm {
+            shape,
+            eps: 1e-5,
+            affine: true,
+            use_bias: true,
+            weight: None,
+            bias: None,
+            hooks: ForwardHooks::default(),
+        };
+        norm.reset_parameters();
+        norm
+    }
+
+    fn reset_parameters(&mut self) {
+        let shape: Vec<i64> = self.shape.iter().map(|&v| v.max(0)).collect();
+        self.weight = self.affine.then(|| filled_param(&shape, 1.0));
+        self.bias = (self.affine && self.use_bias).then(|| filled_param(&shape, 0.0));
+    }
+
+    /// `eps=…, <affine_name>=…, bias=…`, the end of the printout.
+    fn extra_repr(&self, affine_name: &str) -> String {
+        format!(
+            "eps={}, {affine_name}={}, bias={}",
+            py_float(self.eps),
+            py_bool(self.affine),
+            py_bool(self.bias.is_some())
+        )
+    }
+
+    fn own_tensors(&self) -> Vec<NamedTensor> {
+        let mut out: Vec<NamedTensor> = self.weight.iter().map(|t| param("weight", t)).collect();
+        out.extend(self.bias.iter().map(|t| param("bias", t)));
+        out
+    }
+}
+
+/// The builders `eps`, the affine switch (named `$affine` as PyTorch names
+/// it) and `bias`, for a type holding a `norm: AffineNorm`, with the affine
+/// and bias builders' docs.
+macro_rules! affine_norm_options {
+    ($(#[$affine_doc:meta])* $affine:ident, $(#[$bias_doc:meta])*) => {
+        /// `eps`, added to the variance (default 1e-5).
+        pub fn eps(mut self, eps: f64) -> Self {
+            self.norm.eps = eps;
+            self
+        }
+
+        $(#[$affine_doc])*
+        pub fn $affine(mut self, $affine: bool) -> Self {
+            self.norm.affine = $affine;
+            self.norm.reset_parameters();
+            self
+        }
+
+        $(#[$bias_doc])*
+        pub fn bias(mut self, bias: bool) -> Self {
+            self.norm.use_bias = bias;
+            self.norm.reset_parameters();
+            self
+        }
+    };
+}
+
+/// The `Module` methods every `AffineNorm` holder shares (hooks, tensors).
+macro_rules! affine_norm_module {
+    () => {
+        fn forward_hooks(&self) -> Option<&ForwardHooks> {
+            Some(&self.norm.hooks)
+        }
+
+        fn own_tensors(&self) -> Vec<NamedTensor> {
+            self.norm.own_tensors()
+        }
+    };
 }
 
 /// `nn.LayerNorm(normalized_shape, eps=1e-05, elementwise_affine=True,
@@ -42,67 +118,31 @@ fn affine_tensors(weight: &Option<Tensor>, bias: &Option<Tensor>) -> Vec<NamedTe
 /// assert_eq!(ln.forward_t(&x, false).size(), [2, 3, 8]);
 /// ```
 pub struct LayerNorm {
-    normalized_shape: Vec<i64>,
-    eps: f64,
-    affine: bool,
-    use_bias: bool,
-    weight: Option<Tensor>,
-    bias: Option<Tensor>,
-    hooks: ForwardHooks,
+    /// `shape` is `normalized_shape`.
+    norm: AffineNorm,
 }
 
 impl LayerNorm {
     /// Layer normalisation over the trailing `normalized_shape`.
     pub fn new(normalized_shape: impl IntoShape) -> LayerNorm {
-        let mut ln = LayerNorm {
-            normalized_shape: normalized_shape.into_shape(),
-            eps: 1e-5,
-            affine: true,
-            use_bias: true,
-            weight: None,
-            bias: None,
-            hooks: ForwardHooks::default(),
-        };
-        ln.reset_parameters();
-        ln
+        LayerNorm {
+            norm: AffineNorm::new(normalized_shape.into_shape()),
+        }
     }
 
-    /// `eps`, added to the variance (default 1e-5).
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-
-    /// `elementwise_affine` (default `true`): learnable `weight` and `bias`.
-    pub fn elementwise_affine(mut self, elementwise_affine: bool) -> Self {
-        self.affine = elementwise_affine;
-        self.reset_parameters();
-        self
-    }
-
-    /// `bias` (default `true`): with `elementwise_affine`, a learnable `bias`.
-    pub fn bias(mut self, bias: bool) -> Self {
-        self.use_bias = bias;
-        self.reset_parameters();
-        self
-    }
-
-    fn reset_parameters(&mut self) {
-        (self.weight, self.bias) =
-            affine_params(&self.normalized_shape, self.affine, self.use_bias);
-    }
+    affine_norm_options!(
+        /// `elementwise_affine` (default `true`): learnable `weight` and `bias`.
+        elementwise_affine,
+        /// `bias` (default `true`): with `elementwise_affine`, a learnable `bias`.
+    );
 }
 
 impl Module for LayerNorm {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
         record_forward(self, || {
-            xs.layer_norm(
-                self.normalized_shape.as_slice(),
-                self.weight.as_ref(),
-                self.bias.as_ref(),
-                self.eps,
-                true,
-            )
+            let n = &self.norm;
+            let (weight, bias) = (n.weight.as_ref(), n.bias.as_ref());
+            xs.layer_norm(n.shape.as_slice(), weight, bias, n.eps, true)
         })
     }
 
@@ -110,23 +150,12 @@ impl Module for LayerNorm {
         "LayerNorm".into()
     }
 
-    fn forward_hooks(&self) -> Option<&ForwardHooks> {
-        Some(&self.hooks)
-    }
-
     fn extra_repr(&self) -> String {
-        format!(
-            "{}, eps={}, elementwise_affine={}, bias={}",
-            py_tuple(&self.normalized_shape),
-            py_float(self.eps),
-            py_bool(self.affine),
-            py_bool(self.bias.is_some())
-        )
+        let shape = py_tuple(&self.norm.shape);
+        format!("{shape}, {}", self.norm.extra_repr("elementwise_affine"))
     }
 
-    fn own_tensors(&self) -> Vec<NamedTensor> {
-        affine_tensors(&self.weight, &self.bias)
-    }
+    affine_norm_module!();
 }
 
 /// `nn.GroupNorm(num_groups, num_channels, eps=1e-05, affine=True, *,
@@ -144,67 +173,34 @@ impl Module for LayerNorm {
 pub struct GroupNorm {
     num_groups: i64,
     num_channels: i64,
-    eps: f64,
-    affine: bool,
-    use_bias: bool,
-    weight: Option<Tensor>,
-    bias: Option<Tensor>,
-    hooks: ForwardHooks,
+    /// `shape` is `[num_channels]`.
+    norm: AffineNorm,
 }
 
 impl GroupNorm {
     /// Group normalisation of `num_channels` channels in `num_groups` groups.
     pub fn new(num_groups: i64, num_channels: i64) -> GroupNorm {
-        let mut gn = GroupNorm {
+        GroupNorm {
             num_groups,
             num_channels,
-            eps: 1e-5,
-            affine: true,
-            use_bias: true,
-            weight: None,
-            bias: None,
-            hooks: ForwardHooks::default(),
-        };
-        gn.reset_parameters();
-        gn
+            norm: AffineNorm::new(vec![num_channels]),
+        }
     }
 
-    /// `eps`, added to the variance (default 1e-5).
-    pub fn eps(mut self, eps: f64) -> Self {
-        self.eps = eps;
-        self
-    }
-
-    /// `affine` (default `true`): learnable per-channel `weight` and `bias`.
-    pub fn affine(mut self, affine: bool) -> Self {
-        self.affine = affine;
-        self.reset_parameters();
-        self
-    }
-
-    /// `bias` (keyword-only, default `true`): with `affine`, a learnable `bias`.
-    pub fn bias(mut self, bias: bool) -> Self {
-        self.use_bias = bias;
-        self.reset_parameters();
-        self
-    }
-
-    fn reset_parameters(&mut self) {
-        (self.weight, self.bias) = affine_params(&[self.num_channels], self.affine, self.use_bias);
-    }
+    affine_norm_options!(
+        /// `affine` (default `true`): learnable per-channel `weight` and `bias`.
+        affine,
+        /// `bias` (keyword-only, default `true`): with `affine`, a learnable `bias`.
+    );
 }
 
 impl Module for GroupNorm {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
-            xs.group_norm(
-                self.num_groups,
-                self.weight.as_ref(),
-                self.bias.as_ref(),
-                self.eps,
-                true,
-            )
+            let n = &self.norm;
+            let (weight, bias) = (n.weight.as_ref(), n.bias.as_ref());
+            xs.group_norm(self.num_groups, weight, bias, n.eps, true)
         })
     }
 
@@ -212,24 +208,12 @@ impl Module for GroupNorm {
         "GroupNorm".into()
     }
 
-    fn forward_hooks(&self) -> Option<&ForwardHooks> {
-        Some(&self.hooks)
-    }
-
     fn extra_repr(&self) -> String {
-        format!(
-            "{}, {}, eps={}, affine={}, bias={}",
-            self.num_groups,
-            self.num_channels,
-            py_float(self.eps),
-            py_bool(self.affine),
-            py_bool(self.bias.is_some())
-        )
+        let (groups, channels) = (self.num_groups, self.num_channels);
+        format!("{groups}, {channels}, {}", self.norm.extra_repr("affine"))
     }
 
-    fn own_tensors(&self) -> Vec<NamedTensor> {
-        affine_tensors(&self.weight, &self.bias)
-    }
+    affine_norm_module!();
 
     fn config_error(&self) -> Option<String> {
         if self.num_groups <= 0 {

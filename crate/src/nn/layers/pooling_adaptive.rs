@@ -1,6 +1,8 @@
 //! `nn.AdaptiveAvgPool2d` and `nn.AdaptiveMaxPool2d`: pooling to a fixed
 //! output size whatever the input's (global average pooling is
-//! `AdaptiveAvgPool2d::new(1)`).
+//! `AdaptiveAvgPool2d::new(1)`). One type, [`AdaptivePoolNd`], for the
+//! output size's type and the kind of pooling; another number of dimensions
+//! is an output-size type with an [`AdaptiveSize`] impl and two aliases.
 
 use std::fmt;
 
@@ -79,15 +81,6 @@ impl fmt::Display for OutputSize2 {
     }
 }
 
-fn output_size_problem(output_size: OutputSize2) -> Option<String> {
-    let (h, w) = (output_size.h.unwrap_or(0), output_size.w.unwrap_or(0));
-    (h < 0 || w < 0).then(|| {
-        format!(
-            "elements of output_size must be greater than or equal to 0 but received {{{h}, {w}}}"
-        )
-    })
-}
-
 /// The input's last two sizes (what `None` in an output size keeps).
 fn spatial(xs: &Tensor) -> (i64, i64) {
     let size = xs.size();
@@ -96,6 +89,59 @@ fn spatial(xs: &Tensor) -> (i64, i64) {
         (size[n - 2], size[n - 1])
     } else {
         (1, 1)
+    }
+}
+
+/// An adaptive pool's output size for one number of spatial dimensions
+/// ([`OutputSize2`] for [`AdaptiveAvgPool2d`] and [`AdaptiveMaxPool2d`]).
+/// Implemented by the crate only.
+///
+/// ```
+/// use cnn_lab::*;
+/// fn name<S: AdaptiveSize>(pool: &AdaptivePoolNd<S, false>) -> String {
+///     pool.type_name()
+/// }
+/// assert_eq!(name(&AdaptiveAvgPool2d::new(1)), "AdaptiveAvgPool2d");
+/// ```
+pub trait AdaptiveSize: dims::AdaptiveDims {}
+
+impl<S: dims::AdaptiveDims> AdaptiveSize for S {}
+
+mod dims {
+    use super::*;
+
+    /// What [`AdaptiveSize`](super::AdaptiveSize) hides: libtorch's calls
+    /// and the check for this number of dimensions.
+    pub trait AdaptiveDims: Copy + fmt::Display {
+        /// The number of spatial dimensions.
+        const DIMS: usize;
+        /// Why PyTorch rejects this output size, if it does.
+        fn problem(self) -> Option<String>;
+        /// `F.adaptive_avg_poolNd`.
+        fn avg_pool(self, xs: &Tensor) -> Tensor;
+        /// `F.adaptive_max_poolNd` without the indices.
+        fn max_pool(self, xs: &Tensor) -> Tensor;
+    }
+
+    impl AdaptiveDims for OutputSize2 {
+        const DIMS: usize = 2;
+
+        fn problem(self) -> Option<String> {
+            let (h, w) = (self.h.unwrap_or(0), self.w.unwrap_or(0));
+            (h < 0 || w < 0).then(|| {
+                format!(
+                    "elements of output_size must be greater than or equal to 0 but received {{{h}, {w}}}"
+                )
+            })
+        }
+
+        fn avg_pool(self, xs: &Tensor) -> Tensor {
+            xs.adaptive_avg_pool2d(self.resolve(spatial(xs)))
+        }
+
+        fn max_pool(self, xs: &Tensor) -> Tensor {
+            xs.adaptive_max_pool2d(self.resolve(spatial(xs))).0
+        }
     }
 }
 
@@ -114,45 +160,7 @@ fn spatial(xs: &Tensor) -> (i64, i64) {
 /// assert_eq!(rows.to_string(), "AdaptiveAvgPool2d(output_size=(None, 1))");
 /// assert_eq!(rows.forward_t(&x, false).size(), [2, 8, 7, 1]);
 /// ```
-pub struct AdaptiveAvgPool2d {
-    output_size: OutputSize2,
-    hooks: ForwardHooks,
-}
-
-impl AdaptiveAvgPool2d {
-    /// Average pooling to `output_size`.
-    pub fn new(output_size: impl Into<OutputSize2>) -> AdaptiveAvgPool2d {
-        AdaptiveAvgPool2d {
-            output_size: output_size.into(),
-            hooks: ForwardHooks::default(),
-        }
-    }
-}
-
-impl Module for AdaptiveAvgPool2d {
-    fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
-        record_forward(self, || {
-            assert_valid(self);
-            xs.adaptive_avg_pool2d(self.output_size.resolve(spatial(xs)))
-        })
-    }
-
-    fn type_name(&self) -> String {
-        "AdaptiveAvgPool2d".into()
-    }
-
-    fn forward_hooks(&self) -> Option<&ForwardHooks> {
-        Some(&self.hooks)
-    }
-
-    fn extra_repr(&self) -> String {
-        format!("output_size={}", self.output_size)
-    }
-
-    fn config_error(&self) -> Option<String> {
-        output_size_problem(self.output_size)
-    }
-}
+pub type AdaptiveAvgPool2d = AdaptivePoolNd<OutputSize2, false>;
 
 /// `nn.AdaptiveMaxPool2d(output_size, return_indices=False)`: the maximum
 /// over windows chosen so that the output is `output_size`.
@@ -164,32 +172,46 @@ impl Module for AdaptiveAvgPool2d {
 /// let x = Tensor::ones([2, 8, 7, 5], (Kind::Float, Device::Cpu));
 /// assert_eq!(pool.forward_t(&x, false).size(), [2, 8, 2, 2]);
 /// ```
-pub struct AdaptiveMaxPool2d {
-    output_size: OutputSize2,
+pub type AdaptiveMaxPool2d = AdaptivePoolNd<OutputSize2, true>;
+
+/// Adaptive max (`MAX = true`) or average pooling to an output size of type
+/// `S`: [`AdaptiveAvgPool2d`] and [`AdaptiveMaxPool2d`]. No parameters.
+///
+/// ```
+/// use cnn_lab::*;
+/// let pool: AdaptivePoolNd<OutputSize2, true> = AdaptiveMaxPool2d::new((3, 3));
+/// assert_eq!(pool.to_string(), "AdaptiveMaxPool2d(output_size=(3, 3))");
+/// ```
+pub struct AdaptivePoolNd<S: AdaptiveSize, const MAX: bool> {
+    output_size: S,
     hooks: ForwardHooks,
 }
 
-impl AdaptiveMaxPool2d {
-    /// Max pooling to `output_size`.
-    pub fn new(output_size: impl Into<OutputSize2>) -> AdaptiveMaxPool2d {
-        AdaptiveMaxPool2d {
+impl<S: AdaptiveSize, const MAX: bool> AdaptivePoolNd<S, MAX> {
+    /// Pooling to `output_size`.
+    pub fn new(output_size: impl Into<S>) -> Self {
+        AdaptivePoolNd {
             output_size: output_size.into(),
             hooks: ForwardHooks::default(),
         }
     }
 }
 
-impl Module for AdaptiveMaxPool2d {
+impl<S: AdaptiveSize, const MAX: bool> Module for AdaptivePoolNd<S, MAX> {
     fn forward_t(&self, xs: &Tensor, _train: bool) -> Tensor {
         record_forward(self, || {
             assert_valid(self);
-            xs.adaptive_max_pool2d(self.output_size.resolve(spatial(xs)))
-                .0
+            if MAX {
+                self.output_size.max_pool(xs)
+            } else {
+                self.output_size.avg_pool(xs)
+            }
         })
     }
 
     fn type_name(&self) -> String {
-        "AdaptiveMaxPool2d".into()
+        let kind = if MAX { "Max" } else { "Avg" };
+        format!("Adaptive{kind}Pool{}d", S::DIMS)
     }
 
     fn forward_hooks(&self) -> Option<&ForwardHooks> {
@@ -201,7 +223,7 @@ impl Module for AdaptiveMaxPool2d {
     }
 
     fn config_error(&self) -> Option<String> {
-        output_size_problem(self.output_size)
+        self.output_size.problem()
     }
 }
 
