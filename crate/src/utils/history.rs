@@ -2,7 +2,6 @@
 
 use std::ops::Range;
 
-use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::RGBColor;
 
@@ -159,47 +158,31 @@ fn value_range<'a>(values: impl Iterator<Item = &'a f64>, cap: Option<f64>) -> R
     (lo - margin)..top
 }
 
-/// One chart: `train` and `val` against epochs 1..=n.
+/// One chart: `train` and `val` against epochs 1..=n, a dot on every value.
 fn draw_curves(area: &Canvas<'_>, chart: Chart, train: &[f64], val: &[f64]) -> Result<()> {
-    let title = chart.title;
     let n = train.len();
-    // Half an epoch of slack on both sides so that points sit inside.
-    let x_range = 0.5..n as f64 + 0.5;
-    let y_range = value_range(train.iter().chain(val), chart.fraction_max);
-    let mut plot = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x_range, y_range)
-        .map_err(drawing_error(title))?;
-    plot.configure_mesh()
-        .x_desc("epoch")
-        .y_desc(title.to_lowercase())
-        .x_labels(n.min(10) + 1)
-        .x_label_formatter(&epoch_label)
-        .y_label_formatter(&|y| format!("{y:.3}"))
-        .label_style(("sans-serif", 14))
-        .axis_desc_style(("sans-serif", 15))
-        .x_max_light_lines(0)
-        .y_max_light_lines(1)
-        .light_line_style(RGBColor(240, 240, 240))
-        .draw()
-        .map_err(drawing_error(title))?;
-    for (label, values, color) in [
-        ("train", train, TRAIN_COLOR),
-        ("validation", val, VAL_COLOR),
-    ] {
-        draw_history(&mut plot, title, label, values, color)?;
-    }
-    plot.configure_series_labels()
-        .position(chart.legend)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(drawing_error(title))?;
-    Ok(())
+    let x = XAxis {
+        // Half an epoch of slack on both sides so that points sit inside.
+        range: 0.5..n as f64 + 0.5,
+        labels: n.min(10) + 1,
+        format: &epoch_label,
+    };
+    let (train, val) = (epoch_points(train), epoch_points(val));
+    draw_chart(
+        area,
+        chart,
+        x,
+        [("train", &train, 4), ("validation", &val, 4)],
+    )
+}
+
+/// `(epoch, value)` for values at the ends of epochs 1, 2, ….
+fn epoch_points(values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| ((i + 1) as f64, v))
+        .collect()
 }
 
 /// Epochs are whole numbers: only integer positions get a label.
@@ -211,78 +194,48 @@ fn epoch_label(x: &f64) -> String {
     }
 }
 
-type Plot<'a, 'b> =
-    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
-
-/// One history as a line with a dot per epoch, and its legend entry.
-fn draw_history(
-    plot: &mut Plot<'_, '_>,
-    title: &str,
-    label: &str,
-    values: &[f64],
-    color: RGBColor,
-) -> Result<()> {
-    let points: Vec<(f64, f64)> = values
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| ((i + 1) as f64, v))
-        // A NaN epoch (diverged training) is left out, the line joining
-        // its neighbours, rather than breaking the chart.
-        .filter(|(_, v)| v.is_finite())
-        .collect();
-    plot.draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-        .map_err(drawing_error(title))?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-    plot.draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
-        .map_err(drawing_error(title))?;
-    Ok(())
-}
-
 /// The live chart `fit` redraws while it trains: loss (left) with the
 /// training loss during the epochs ([`FitResult::train_loss_steps`]) and the
 /// validation loss at each epoch's end; accuracy (right), train and
 /// validation at each epoch's end. The x axis is in epochs, `0..epochs`,
 /// so a one-epoch run fills it as it goes.
 pub(crate) fn plot_training(so_far: &FitResult, epochs: usize) -> Result<Png> {
-    let ends = |v: &[f64]| -> Vec<(f64, f64)> {
-        v.iter()
-            .enumerate()
-            .map(|(i, &y)| ((i + 1) as f64, y))
-            .collect()
-    };
     let steps = &so_far.train_loss_steps;
-    let train_acc = ends(&so_far.train_accuracy);
-    let val_loss = ends(&so_far.val_loss);
-    let val_acc = ends(&so_far.val_accuracy);
+    let train_acc = epoch_points(&so_far.train_accuracy);
+    let val_loss = epoch_points(&so_far.val_loss);
+    let val_acc = epoch_points(&so_far.val_accuracy);
     let x_range = 0.0..epochs.max(1) as f64;
+    let x = || XAxis {
+        labels: epochs.clamp(1, 10) + 1,
+        range: x_range.clone(),
+        format: &|x| format!("{}", (x * 100.0).round() / 100.0),
+    };
     render_png(WIDTH, HEIGHT, |area| {
         let (left, right) = area.split_horizontally(WIDTH / 2);
-        draw_steps(
-            &left,
-            Chart::LOSS,
-            x_range.clone(),
-            [("train", steps, 0), ("validation", &val_loss, 4)],
-        )?;
-        draw_steps(
-            &right,
-            Chart::ACCURACY,
-            x_range.clone(),
-            [("train", &train_acc, 4), ("validation", &val_acc, 4)],
-        )
+        let loss = [("train", steps, 0), ("validation", &val_loss, 4)];
+        draw_chart(&left, Chart::LOSS, x(), loss)?;
+        let accuracy = [("train", &train_acc, 4), ("validation", &val_acc, 4)];
+        draw_chart(&right, Chart::ACCURACY, x(), accuracy)
     })
 }
 
 /// A named series of `(epoch, value)` points and its dots' radius.
 type Series<'a> = (&'a str, &'a Vec<(f64, f64)>, u32);
 
-/// One chart of the live picture: two series of `(epoch, value)` points,
-/// train (blue) and validation (orange), each drawn as a line with dots of
-/// the given radius (0: none).
-fn draw_steps(
+/// The x axis of a chart: its range, how many labels and how they read.
+struct XAxis<'a> {
+    range: Range<f64>,
+    labels: usize,
+    format: &'a dyn Fn(&f64) -> String,
+}
+
+/// One chart: two series of `(epoch, value)` points, train (blue) and
+/// validation (orange), each drawn as a line with dots of the given radius
+/// (0: none; a lone point always gets one), and their legend.
+fn draw_chart(
     area: &Canvas<'_>,
     chart: Chart,
-    x_range: Range<f64>,
+    x: XAxis<'_>,
     series: [Series<'_>; 2],
 ) -> Result<()> {
     let title = chart.title;
@@ -290,19 +243,18 @@ fn draw_steps(
         .iter()
         .flat_map(|(_, pts, _)| pts.iter().map(|p| &p.1));
     let y_range = value_range(ys, chart.fraction_max);
-    let epochs = x_range.end.round() as usize;
     let mut plot = ChartBuilder::on(area)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(x_range, y_range)
+        .build_cartesian_2d(x.range, y_range)
         .map_err(drawing_error(title))?;
     plot.configure_mesh()
         .x_desc("epoch")
         .y_desc(title.to_lowercase())
-        .x_labels(epochs.min(10) + 1)
-        .x_label_formatter(&|x| format!("{}", (x * 100.0).round() / 100.0))
+        .x_labels(x.labels)
+        .x_label_formatter(x.format)
         .y_label_formatter(&|y| format!("{y:.3}"))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
