@@ -3,8 +3,9 @@
 //! `print(model)` text, `state_dict` keys, shapes and dtypes, torchinfo's
 //! table, the weight initialisation (each parameter's mean and spread),
 //! and the eval-mode logits with torchvision's weights loaded from its
-//! `torch.save(model.state_dict())` file. Also head replacement, the
-//! registry and weights (the hub cache, densenet's old key names).
+//! `torch.save(model.state_dict())` file, and with them real photos through
+//! each weights' own `transforms()` (the same top-1). Also head replacement,
+//! the registry and weights (the hub cache, densenet's old key names).
 
 mod common;
 
@@ -66,6 +67,7 @@ const NAMES: &[&str] = &[
     "efficientnet_b0",
     "googlenet",
     "convnext_tiny",
+    "regnet_y_400mf",
 ];
 
 fn ints(v: &Value) -> Vec<i64> {
@@ -173,15 +175,65 @@ fn every_model_is_initialised_as_torchvision_initialises_it() {
     }
 }
 
+/// Real photos through each weights member's own `transforms()` (every
+/// distinct preset of the model's weights) as torchvision's preset makes
+/// them (within 1e-4), and then through the model: torchvision's top-1
+/// class for every photo. Random weights amplify float rounding into the
+/// logits, so the probabilities are only reported.
+fn check_photos(name: &str, model: &dyn Module, photos: &[Tensor], t: &HashMap<String, Tensor>) {
+    let members = meta()[name]["photo_weights"].as_object().unwrap();
+    assert!(!members.is_empty(), "{name}: no weights with photos");
+    for (member, preset_index) in members {
+        let weights = models::get_model_weights(name)
+            .unwrap()
+            .iter()
+            .find(|w| w.member_name() == member)
+            .unwrap_or_else(|| panic!("{name}: no weights {member}"));
+        let preset = weights.transforms();
+        let batch: Vec<Tensor> = photos
+            .iter()
+            .map(|p| preset.apply_one(p, 0).unwrap())
+            .collect();
+        let batch = Tensor::stack(&batch, 0);
+        let reference = &t[&format!("preset{preset_index}")];
+        let input_diff = common::max_abs_diff(&batch, reference);
+        assert!(
+            input_diff < 1e-4,
+            "{weights}: the preset's output differs by {input_diff}"
+        );
+        let probs = model.forward_t(&batch, false).softmax(1, Kind::Float);
+        let expected = &t[&format!("{name}.photos.{member}")];
+        let ours_top1 = Vec::<i64>::try_from(probs.argmax(1, false)).unwrap();
+        let theirs_top1 = Vec::<i64>::try_from(expected.argmax(1, false)).unwrap();
+        let top_prob = expected.max().double_value(&[]);
+        let diff = common::max_abs_diff(&probs, expected);
+        eprintln!(
+            "{weights}: top-1 {ours_top1:?} (max probability {top_prob:.3}), input \
+             difference {input_diff:.1e}, max probability difference {diff:.1e}"
+        );
+        assert_eq!(
+            ours_top1, theirs_top1,
+            "{weights}: top-1 classes of the photos"
+        );
+    }
+}
+
 #[test]
-fn every_model_computes_torchvisions_eval_outputs_with_its_weights() {
+fn every_model_computes_torchvisions_eval_outputs_and_photo_top1_with_its_weights() {
     let t = tensors();
+    // torchvision.io.read_image's photos: the presets' input as torchvision
+    // has it (cnn_lab's own decoding: the test after this one).
+    let predicted = meta()["_photos_predicted"].as_i64().unwrap();
+    let photos: Vec<Tensor> = (0..predicted)
+        .map(|i| t[&format!("photo{i}")].shallow_clone())
+        .collect();
     for name in NAMES {
         if !meta()[*name]["weights"].as_bool().unwrap() {
             continue;
         }
         let model = models::get_model(name, None).unwrap();
         load_model(model.as_ref(), reference_dir().join(format!("{name}.pth"))).unwrap();
+        check_photos(name, model.as_ref(), &photos, &t);
         let out = model.forward_t(&t[&format!("{name}.x")], false);
         let expected = &t[&format!("{name}.out")];
         let diff = common::max_abs_diff(&out, expected);
@@ -196,6 +248,32 @@ fn every_model_computes_torchvisions_eval_outputs_with_its_weights() {
             diff < tolerance * scale.max(1.0),
             "{name}: logits differ by {diff} (max |logit| {scale})"
         );
+    }
+}
+
+/// The photos as cnn_lab's `read_image` decodes them: the PNGs as
+/// torchvision's `read_image`; the JPEG within 2 of torchvision's (libjpeg)
+/// (another decoder, zune-jpeg; enough to flip a random-weights top-1 class,
+/// which is why the photo check above starts from torchvision's pixels).
+#[test]
+fn the_photos_decode_as_torchvision_decodes_them() {
+    let t = tensors();
+    for (i, path) in meta()["_photos"].as_array().unwrap().iter().enumerate() {
+        let path = path.as_str().unwrap();
+        let ours = read_image(path).unwrap().to_kind(Kind::Int);
+        let theirs = t[&format!("photo{i}")].to_kind(Kind::Int);
+        assert_eq!(ours.size(), theirs.size(), "{path}");
+        let diff = (&ours - &theirs).abs();
+        let (max, count) = (
+            diff.max().int64_value(&[]),
+            diff.gt(0).sum(Kind::Int64).int64_value(&[]),
+        );
+        eprintln!(
+            "{path}: {count} of {} values differ, by at most {max}",
+            ours.numel()
+        );
+        let allowed = if path.ends_with(".png") { 0 } else { 2 };
+        assert!(max <= allowed, "{path}: values differ by {max}");
     }
 }
 

@@ -3,7 +3,14 @@
     python models_reference.py OUTDIR
     -> OUTDIR/models.json           {name: {repr, state_dict, summary, input, init, weights}}
                                     (init: {key: [mean, median |x|, numel]} or null where not checked)
-    -> OUTDIR/models.safetensors    {name}.x, {name}.out (eval-mode logits)
+    -> OUTDIR/models.safetensors    {name}.x, {name}.out (eval-mode logits);
+                                    photo{i}: PHOTOS as torchvision.io.read_image reads them;
+                                    {name}.photos.{member}: softmax probabilities of the
+                                    first PREDICTED photos
+                                    through that weights member's transforms(), for each
+                                    member whose preset differs from an earlier one's
+                                    (the entry's "photo_weights": {member: i});
+                                    preset{i}: the photos through the i-th distinct preset
     -> OUTDIR/{name}.pth            torch.save(model.state_dict()) for the models whose
                                     outputs are compared (the big VGGs are not saved)
     -> OUTDIR/densenet_old.pth      densenet121's state_dict with the published files'
@@ -13,6 +20,7 @@ Every model is torchvision's own builder with its random initialisation.
 """
 
 import json
+import os
 import re
 import sys
 import warnings
@@ -48,7 +56,50 @@ MODELS = {
     "efficientnet_b0": ((1, 3, 32, 32), True),
     "googlenet": ((1, 3, 64, 64), True),
     "convnext_tiny": ((1, 3, 32, 32), True),
+    "regnet_y_400mf": ((1, 3, 32, 32), True),
 }
+
+
+# scikit-image's bundled photos (PNG and JPEG, three sizes); the first
+# PREDICTED go through the models (each costs every model a 224 x 224
+# forward, here and in the test), all of them are decoded by the test.
+PHOTOS = ["chelsea.png", "rocket.jpg", "coffee.png"]
+PREDICTED = 2
+
+
+def photo_paths():
+    import skimage
+
+    data = os.path.join(os.path.dirname(skimage.__file__), "data")
+    return [os.path.join(data, name) for name in PHOTOS]
+
+
+def read_photos():
+    from torchvision.io import read_image
+
+    return [read_image(path) for path in photo_paths()]
+
+
+def photo_probs(name, model, photos, tensors, presets):
+    """Each distinct preset of the model's weights on the photos: the
+    softmax of the logits, as {name}.photos.{member}, and the preset's
+    output as preset{i} (i its index in `presets`, shared by the models);
+    returns {member: i} for the members done."""
+    done, seen = {}, set()
+    for w in torchvision.models.get_model_weights(name):
+        t = w.transforms()
+        key = (repr(t), t.antialias)
+        if key in seen:
+            continue
+        seen.add(key)
+        if key not in presets:
+            presets.append(key)
+            tensors[f"preset{presets.index(key)}"] = torch.stack([t(p) for p in photos])
+        batch = tensors[f"preset{presets.index(key)}"]
+        with torch.no_grad():
+            tensors[f"{name}.photos.{w.name}"] = model(batch).softmax(1).contiguous()
+        done[w.name] = presets.index(key)
+    return done
 
 
 def summary_of(module, size):
@@ -90,6 +141,10 @@ def main():
 
     torch.manual_seed(0)
     meta, tensors = {}, {}
+    photos, presets = read_photos(), []
+    for i, p in enumerate(photos):
+        tensors[f"photo{i}"] = p.contiguous()
+    photos = photos[:PREDICTED]
     for name, (size, save) in MODELS.items():
         # The VGGs share one initialisation, checked on vgg11 and vgg11_bn:
         # the others skip its 0.1 G normal draws (their structure is the same).
@@ -118,6 +173,7 @@ def main():
                 out = model(x)
             tensors[f"{name}.x"] = x
             tensors[f"{name}.out"] = out.contiguous()
+            entry["photo_weights"] = photo_probs(name, model, photos, tensors, presets)
             torch.save(model.state_dict(), f"{out_dir}/{name}.pth")
             if name == "densenet121":
                 pattern = re.compile(r"^(.*denselayer\d+\.)(norm|relu|conv)([12])\.(weight|bias|running_mean|running_var)$")
@@ -140,6 +196,8 @@ def main():
     meta["mobilenet_v3_small_10"] = describe(mnv3, (1, 3, 32, 32))
 
     meta["_list_models"] = torchvision.models.list_models()
+    meta["_photos"] = photo_paths()
+    meta["_photos_predicted"] = PREDICTED
     save_file(tensors, f"{out_dir}/models.safetensors")
     with open(f"{out_dir}/models.json", "w") as f:
         json.dump(meta, f)

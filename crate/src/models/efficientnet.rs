@@ -3,7 +3,7 @@
 use tch::Tensor;
 
 use super::ops::{self, make_divisible, Conv2dNormActivation, SqueezeExcitation, StochasticDepth};
-use super::options::{init, init_each, init_weight_zero_bias, load_weights, own, ModelOptions};
+use super::options::{init, init_fan_out_convs, load_weights, pool_classify, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{AdaptiveAvgPool2d, Dropout, Linear, Module, Sequential, SiLU};
@@ -154,24 +154,18 @@ impl EfficientNet {
                 .add(Dropout::new(dropout).inplace(true))
                 .add(Linear::new(lastconv_output, num_classes)),
         };
-        init_each(&model, |_, m| match m.type_name().as_str() {
-            "Conv2d" => init_weight_zero_bias(m, init::kaiming_normal_fan_out),
-            "Linear" => {
-                let out_features = own(m, "weight").map_or(1, |w| w.size()[0]);
-                let range = 1.0 / (out_features as f64).sqrt();
-                init_weight_zero_bias(m, |w| init::uniform(w, -range, range));
-            }
-            _ => {}
-        });
+        // Linear: uniform_(-1 / sqrt(out_features), 1 / sqrt(out_features)).
+        let linear = |w: &Tensor| {
+            let range = 1.0 / (w.size()[0] as f64).sqrt();
+            init::uniform(w, -range, range);
+        };
+        init_fan_out_convs(&model, true, Some(&linear));
         model
     }
 
     /// `features`, `avgpool`, `flatten(1)`, `classifier`.
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        x.apply_t(&self.features, train)
-            .apply_t(&self.avgpool, train)
-            .flatten(1, -1)
-            .apply_t(&self.classifier, train)
+        pool_classify(x, &self.features, &self.avgpool, &self.classifier, train)
     }
 }
 

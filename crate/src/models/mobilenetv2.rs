@@ -3,7 +3,7 @@
 use tch::Tensor;
 
 use super::ops::{self, make_divisible, Conv2dNormActivation};
-use super::options::{init, init_each, init_weight_zero_bias, load_weights, ModelOptions};
+use super::options::{init, init_fan_out_convs, load_weights, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{BatchNorm2d, Conv2d, Dropout, Linear, Module, Sequential};
@@ -136,11 +136,7 @@ impl MobileNetV2 {
                 .add(Linear::new(last_channel, num_classes)),
             last_channel,
         };
-        init_each(&model, |_, m| match m.type_name().as_str() {
-            "Conv2d" => init_weight_zero_bias(m, init::kaiming_normal_fan_out),
-            "Linear" => init_weight_zero_bias(m, |w| init::normal(w, 0.0, 0.01)),
-            _ => {}
-        });
+        init_fan_out_convs(&model, true, Some(&|w| init::normal(w, 0.0, 0.01)));
         model
     }
 

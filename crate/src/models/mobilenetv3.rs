@@ -4,7 +4,7 @@
 use tch::Tensor;
 
 use super::ops::{self, make_divisible, ActivationLayer, Conv2dNormActivation, SqueezeExcitation};
-use super::options::{init, init_each, init_weight_zero_bias, load_weights, ModelOptions};
+use super::options::{init, init_fan_out_convs, load_weights, pool_classify, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
@@ -148,20 +148,13 @@ impl MobileNetV3 {
                 .add(Dropout::new(dropout).inplace(true))
                 .add(Linear::new(last_channel, num_classes)),
         };
-        init_each(&model, |_, m| match m.type_name().as_str() {
-            "Conv2d" => init_weight_zero_bias(m, init::kaiming_normal_fan_out),
-            "Linear" => init_weight_zero_bias(m, |w| init::normal(w, 0.0, 0.01)),
-            _ => {}
-        });
+        init_fan_out_convs(&model, true, Some(&|w| init::normal(w, 0.0, 0.01)));
         model
     }
 
     /// `features`, `avgpool`, `flatten(1)`, `classifier`.
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        x.apply_t(&self.features, train)
-            .apply_t(&self.avgpool, train)
-            .flatten(1, -1)
-            .apply_t(&self.classifier, train)
+        pool_classify(x, &self.features, &self.avgpool, &self.classifier, train)
     }
 }
 

@@ -118,6 +118,60 @@ macro_rules! model_traits {
     )*};
 }
 
+/// The `Deref`/`DerefMut` to a [`Sequential`] field `layers`, the `Module`
+/// (`forward` through `layers`, PyTorch's name `$name`, `layers`' children)
+/// and [`model_traits!`] of a torchvision `nn.Sequential` subclass
+/// (`Conv2dNormActivation`, RegNet's `AnyStage`): a struct with fields
+/// `layers: Sequential` and `hooks: ForwardHooks`.
+macro_rules! sequential_subclass {
+    ($ty:ty, |$s:ident| $name:expr) => {
+        impl std::ops::Deref for $ty {
+            type Target = $crate::nn::Sequential;
+
+            fn deref(&self) -> &$crate::nn::Sequential {
+                &self.layers
+            }
+        }
+
+        impl std::ops::DerefMut for $ty {
+            fn deref_mut(&mut self) -> &mut $crate::nn::Sequential {
+                &mut self.layers
+            }
+        }
+
+        impl $crate::nn::Module for $ty {
+            fn forward_t(&self, xs: &tch::Tensor, train: bool) -> tch::Tensor {
+                $crate::nn::record_forward(self, || {
+                    let mut x = xs.shallow_clone();
+                    for layer in &self.layers {
+                        x = layer.forward_t(&x, train);
+                    }
+                    x
+                })
+            }
+
+            fn type_name(&self) -> String {
+                let $s = self;
+                $name.into()
+            }
+
+            fn children(&self) -> Vec<(String, &dyn $crate::nn::Module)> {
+                self.layers.children()
+            }
+
+            fn config_error(&self) -> Option<String> {
+                self.layers.config_error()
+            }
+
+            fn forward_hooks(&self) -> Option<&$crate::nn::ForwardHooks> {
+                Some(&self.hooks)
+            }
+        }
+
+        model_traits!($ty);
+    };
+}
+
 mod alexnet;
 mod convnext;
 mod densenet;
@@ -127,6 +181,7 @@ mod mobilenetv2;
 mod mobilenetv3;
 pub mod ops;
 mod options;
+mod regnet;
 mod resnet;
 mod squeezenet;
 mod vgg;
@@ -140,6 +195,7 @@ pub use googlenet::*;
 pub use mobilenetv2::*;
 pub use mobilenetv3::*;
 pub use options::ModelOptions;
+pub use regnet::*;
 pub use resnet::*;
 pub use squeezenet::*;
 pub use vgg::*;
@@ -181,6 +237,7 @@ registry! {
     "efficientnet_b0" => efficientnet_b0_with;
     "googlenet" => googlenet_with;
     "convnext_tiny" => convnext_tiny_with;
+    "regnet_y_400mf" => regnet_y_400mf_with;
 }
 
 /// torchvision's `get_model(name, weights=None)`: the model called `name`

@@ -2,8 +2,6 @@
 //! `Conv2dNormActivation`, `SqueezeExcitation` and `StochasticDepth`
 //! (`torchvision/ops/misc.py`, `torchvision/ops/stochastic_depth.py`).
 
-use std::ops::{Deref, DerefMut};
-
 use tch::{Kind, Tensor};
 
 use crate::nn::{
@@ -79,6 +77,7 @@ pub struct Conv2dNormActivation {
     bias: Option<bool>,
     norm_layer: Option<NormLayer>,
     activation_layer: Option<ActivationLayer>,
+    name: &'static str,
     layers: Sequential,
     hooks: ForwardHooks,
 }
@@ -98,6 +97,7 @@ impl Conv2dNormActivation {
             bias: None,
             norm_layer: Some(batch_norm),
             activation_layer: Some(relu),
+            name: "Conv2dNormActivation",
             layers: Sequential::new(),
             hooks: ForwardHooks::default(),
         }
@@ -181,55 +181,19 @@ impl Conv2dNormActivation {
         self.rebuilt()
     }
 
+    /// The block as a subclass named `name` prints it (RegNet's `SimpleStemIN`).
+    pub(crate) fn subclass(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
     /// `out_channels`, as torchvision keeps it on the block.
     pub fn out_channels(&self) -> i64 {
         self.out_channels
     }
 }
 
-impl Deref for Conv2dNormActivation {
-    type Target = Sequential;
-
-    fn deref(&self) -> &Sequential {
-        &self.layers
-    }
-}
-
-impl DerefMut for Conv2dNormActivation {
-    fn deref_mut(&mut self) -> &mut Sequential {
-        &mut self.layers
-    }
-}
-
-impl Module for Conv2dNormActivation {
-    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        record_forward(self, || {
-            let mut x = xs.shallow_clone();
-            for layer in &self.layers {
-                x = layer.forward_t(&x, train);
-            }
-            x
-        })
-    }
-
-    fn type_name(&self) -> String {
-        "Conv2dNormActivation".into()
-    }
-
-    fn children(&self) -> Vec<(String, &dyn Module)> {
-        self.layers.children()
-    }
-
-    fn config_error(&self) -> Option<String> {
-        self.layers.config_error()
-    }
-
-    fn forward_hooks(&self) -> Option<&ForwardHooks> {
-        Some(&self.hooks)
-    }
-}
-
-model_traits!(Conv2dNormActivation);
+sequential_subclass!(Conv2dNormActivation, |block| block.name);
 
 /// `torchvision.ops.SqueezeExcitation(input_channels, squeeze_channels,
 /// activation=nn.ReLU, scale_activation=nn.Sigmoid)`: each channel scaled by

@@ -294,3 +294,38 @@ pub(crate) fn init_weight_zero_bias(m: &dyn Module, init_weight: impl Fn(&Tensor
         init::constant(&b, 0.0);
     }
 }
+
+/// torchvision's usual `__init__` loop (ResNet, VGG, the MobileNets,
+/// EfficientNet, RegNet): every `Conv2d` weight
+/// `kaiming_normal_(mode="fan_out", nonlinearity="relu")` and, with
+/// `zero_conv_bias`, its bias zeros; every `Linear` weight through `linear`
+/// and its bias zeros (`None`: PyTorch's defaults kept).
+pub(crate) fn init_fan_out_convs(
+    model: &dyn Module,
+    zero_conv_bias: bool,
+    linear: Option<&dyn Fn(&Tensor)>,
+) {
+    init_each(model, |_, m| match (m.type_name().as_str(), linear) {
+        ("Conv2d", _) if zero_conv_bias => init_weight_zero_bias(m, init::kaiming_normal_fan_out),
+        ("Conv2d", _) => {
+            if let Some(w) = own(m, "weight") {
+                init::kaiming_normal_fan_out(&w);
+            }
+        }
+        ("Linear", Some(linear)) => init_weight_zero_bias(m, linear),
+        _ => {}
+    });
+}
+
+/// torchvision's `classifier(flatten(avgpool(features(x)), 1))` forward
+/// (MobileNetV3, EfficientNet, AlexNet, VGG).
+pub(crate) fn pool_classify(
+    x: &Tensor,
+    features: &dyn Module,
+    avgpool: &dyn Module,
+    classifier: &dyn Module,
+    train: bool,
+) -> Tensor {
+    let pooled = avgpool.forward_t(&features.forward_t(x, train), train);
+    classifier.forward_t(&pooled.flatten(1, -1), train)
+}

@@ -3,7 +3,7 @@
 
 use tch::Tensor;
 
-use super::options::{init, load_weights, named_modules, own, ModelOptions};
+use super::options::{init, init_each, init_fan_out_convs, load_weights, own, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
@@ -21,6 +21,22 @@ fn conv1x1(in_planes: i64, out_planes: i64, stride: i64) -> Conv2d {
     Conv2d::new(in_planes, out_planes, 1)
         .stride(stride)
         .bias(false)
+}
+
+/// A block's end: `relu(out + identity)`, the identity `downsample(x)`
+/// where the block has one.
+fn add_identity(
+    out: Tensor,
+    x: &Tensor,
+    downsample: Option<&Sequential>,
+    relu: &ReLU,
+    train: bool,
+) -> Tensor {
+    let identity = match downsample {
+        Some(d) => x.apply_t(d, train),
+        None => x.shallow_clone(),
+    };
+    (out + identity).apply_t(relu, train)
 }
 
 /// torchvision's `BasicBlock` (ResNet-18/34): two 3×3 convolutions and a
@@ -70,11 +86,7 @@ impl BasicBlock {
             .apply_t(&self.relu, train)
             .apply_t(&self.conv2, train)
             .apply_t(&self.bn2, train);
-        let identity = match &self.downsample {
-            Some(d) => x.apply_t(d, train),
-            None => x.shallow_clone(),
-        };
-        (out + identity).apply_t(&self.relu, train)
+        add_identity(out, x, self.downsample.as_ref(), &self.relu, train)
     }
 }
 
@@ -134,11 +146,7 @@ impl Bottleneck {
             .apply_t(&self.relu, train)
             .apply_t(&self.conv3, train)
             .apply_t(&self.bn3, train);
-        let identity = match &self.downsample {
-            Some(d) => x.apply_t(d, train),
-            None => x.shallow_clone(),
-        };
-        (out + identity).apply_t(&self.relu, train)
+        add_identity(out, x, self.downsample.as_ref(), &self.relu, train)
     }
 }
 
@@ -241,18 +249,10 @@ impl ResNet {
             avgpool: AdaptiveAvgPool2d::new((1, 1)),
             fc: Linear::new(512 * block.expansion(), num_classes),
         };
-        let mut modules = Vec::new();
-        named_modules(&model, "", &mut modules);
-        for (_, m) in &modules {
-            if m.type_name() == "Conv2d" {
-                if let Some(w) = own(*m, "weight") {
-                    init::kaiming_normal_fan_out(&w);
-                }
-            }
-        }
+        init_fan_out_convs(&model, false, None);
         if zero_init_residual {
             let last_bn = if block == Block::Basic { "bn2" } else { "bn3" };
-            for (_, m) in &modules {
+            init_each(&model, |_, m| {
                 if matches!(m.type_name().as_str(), "BasicBlock" | "Bottleneck") {
                     for (name, child) in m.children() {
                         if name == last_bn {
@@ -262,7 +262,7 @@ impl ResNet {
                         }
                     }
                 }
-            }
+            });
         }
         model
     }

@@ -3,7 +3,7 @@
 
 use tch::Tensor;
 
-use super::options::{init, init_each, init_weight_zero_bias, load_weights, ModelOptions};
+use super::options::{init, init_fan_out_convs, load_weights, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
@@ -81,11 +81,7 @@ impl VGG {
                 .add(Linear::new(4096, num_classes)),
         };
         if init_weights {
-            init_each(&model, |_, m| match m.type_name().as_str() {
-                "Conv2d" => init_weight_zero_bias(m, init::kaiming_normal_fan_out),
-                "Linear" => init_weight_zero_bias(m, |w| init::normal(w, 0.0, 0.01)),
-                _ => {}
-            });
+            init_fan_out_convs(&model, true, Some(&|w| init::normal(w, 0.0, 0.01)));
         }
         model
     }
