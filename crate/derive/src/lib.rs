@@ -20,7 +20,9 @@
 //! `fn forward(&self, xs: &Tensor, train: bool) -> Tensor` and gives the
 //! module its row in `summary`; `Display`, `Debug` and evcxr's display print
 //! PyTorch's `print(model)` text. `#[module(name = "…")]` on the struct
-//! sets the class name shown there (default: the struct's name).
+//! sets the class name shown there (default: the struct's name);
+//! `#[module(chain)]` says the forward pass is a chain of stages, given by an
+//! inherent `fn stages(&self) -> Vec<Stage<'_>>` (`Module::chain`).
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
@@ -75,8 +77,12 @@ fn field_role(field: &syn::Field) -> syn::Result<Role> {
     Ok(role)
 }
 
-fn struct_name(input: &DeriveInput) -> syn::Result<String> {
+/// The struct's `#[module(name = "…", chain)]` options: its class name, and
+/// whether it declares its forward pass as a chain (an inherent
+/// `fn stages(&self) -> Vec<Stage<'_>>`).
+fn struct_options(input: &DeriveInput) -> syn::Result<(String, bool)> {
     let mut name = input.ident.to_string();
+    let mut chain = false;
     for attr in &input.attrs {
         if !attr.path().is_ident("module") {
             continue;
@@ -86,12 +92,17 @@ fn struct_name(input: &DeriveInput) -> syn::Result<String> {
                 let lit: LitStr = meta.value()?.parse()?;
                 name = lit.value();
                 Ok(())
+            } else if meta.path.is_ident("chain") {
+                chain = true;
+                Ok(())
             } else {
-                Err(meta.error("unknown #[module(…)] option on a struct: expected `name = \"…\"`"))
+                Err(meta.error(
+                    "unknown #[module(…)] option on a struct: expected `name = \"…\"` or `chain`",
+                ))
             }
         })?;
     }
-    Ok(name)
+    Ok((name, chain))
 }
 
 fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
@@ -106,7 +117,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
     };
     let support = quote!(::cnn_lab::nn::__derive);
     let ident = &input.ident;
-    let class = struct_name(input)?;
+    let (class, chain) = struct_options(input)?;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
 
     let mut children = Vec::new();
@@ -157,6 +168,13 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
         }
     }
     let display_ident = format_ident!("{}", ident);
+    let chain = chain.then(|| {
+        quote! {
+            fn chain(&self) -> ::std::option::Option<::std::vec::Vec<::cnn_lab::nn::Stage<'_>>> {
+                ::std::option::Option::Some(#display_ident::stages(self))
+            }
+        }
+    });
     Ok(quote! {
         impl #impl_generics ::cnn_lab::nn::Module for #ident #ty_generics #where_clause {
             fn forward_t(&self, xs: &::cnn_lab::Tensor, train: bool) -> ::cnn_lab::Tensor {
@@ -185,6 +203,7 @@ fn expand(input: &DeriveInput) -> syn::Result<Tokens> {
             fn forward_hooks(&self) -> ::std::option::Option<&::cnn_lab::nn::ForwardHooks> {
                 ::std::option::Option::Some(#support::hooks_of(self))
             }
+            #chain
         }
         impl #impl_generics ::std::fmt::Display for #ident #ty_generics #where_clause {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {

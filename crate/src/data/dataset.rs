@@ -97,6 +97,15 @@ pub trait Dataset: Send + Sync {
         let _ = index;
         None
     }
+
+    /// Whether sample `index` may differ between two reads (random
+    /// transforms). `true` unless the dataset says otherwise, the safe
+    /// answer: `fit` keeps a frozen body's output per sample only for a
+    /// dataset that is not random. [`TensorDataset`], `MnistSplit` and an
+    /// [`ImageFolder`](super::ImageFolder) without a random transform are not.
+    fn is_random(&self) -> bool {
+        true
+    }
 }
 
 /// A shared or boxed dataset is the dataset it points to.
@@ -122,6 +131,9 @@ macro_rules! forward_dataset {
             }
             fn describe(&self, index: usize) -> Option<String> {
                 (**self).describe(index)
+            }
+            fn is_random(&self) -> bool {
+                (**self).is_random()
             }
         }
     )*};
@@ -247,6 +259,11 @@ impl Dataset for TensorDataset {
         let i = index as i64;
         Ok((self.images.f_get(i)?, self.labels.f_get(i)?))
     }
+
+    /// Stored tensors: the same every read.
+    fn is_random(&self) -> bool {
+        false
+    }
 }
 
 /// PyTorch's `Subset(dataset, indices)`: sample `i` is
@@ -346,6 +363,9 @@ impl<D: Dataset + ?Sized> Dataset for Subset<D> {
             Some(d) => format!("sample {inner} of the whole dataset, {d}"),
             None => format!("sample {inner} of the whole dataset"),
         })
+    }
+    fn is_random(&self) -> bool {
+        self.dataset.is_random()
     }
 }
 

@@ -206,6 +206,12 @@ impl Dataset for ImageFolder {
             .get(index)
             .map(|(p, _)| p.display().to_string())
     }
+
+    /// Random when its `transform` is (the loader and `target_transform`
+    /// are taken as functions of the file and the class).
+    fn is_random(&self) -> bool {
+        self.transform.as_ref().is_some_and(|t| t.is_random())
+    }
 }
 
 /// torchvision's `repr(dataset)`.

@@ -16,7 +16,7 @@ mod batches;
 mod collate;
 mod workers;
 
-use batches::Plan;
+pub(crate) use batches::Plan;
 pub use batches::{Batches, TryBatches};
 use workers::{Fetcher, SampleCache, Source};
 
@@ -417,17 +417,59 @@ impl DataLoader {
     /// different sizes) stops the iteration with a panic carrying the
     /// error's message; [`DataLoader::try_iter`] gives it as a value.
     pub fn iter(&self) -> Batches<'_> {
+        let plan = self.next_plan();
+        self.batches(plan)
+    }
+
+    /// What [`DataLoader::iter`] would draw next (the order and the epoch
+    /// of the transforms), counted as an epoch given: a pass that reads
+    /// some batches from elsewhere (`fit`'s kept features) still draws the
+    /// orders an ordinary run draws.
+    pub(crate) fn next_plan(&self) -> Plan {
         let epoch = self.epoch.get();
         self.epoch.set(epoch + 1);
         let order = self
             .shuffle
             .then(|| seeded_order(self.num_samples(), self.seed.wrapping_add(epoch)));
-        self.batches(Plan {
+        Plan {
             order,
             epoch,
             augment: true,
             batches: self.len(),
-        })
+        }
+    }
+
+    /// The batches of `plan`, as [`DataLoader::try_iter`] gives them.
+    pub(crate) fn plan_batches(&self, plan: Plan) -> TryBatches<'_> {
+        TryBatches(self.batches(plan))
+    }
+
+    /// The dataset indices of batch `b` of `plan`.
+    pub(crate) fn plan_indices(&self, plan: &Plan, b: usize) -> Vec<usize> {
+        workers::batch_indices(
+            plan.order.as_deref(),
+            self.num_samples(),
+            self.batch_size,
+            b,
+        )
+    }
+
+    /// The samples at `indices` as a pass of epoch `epoch` gives them
+    /// (augmented, on the loader's device, normalized), read on the
+    /// calling thread.
+    pub(crate) fn fetch_for_plan(&self, indices: &[usize], epoch: u64) -> Result<(Tensor, Tensor)> {
+        self.finish(self.fetcher(true).fetch(indices, epoch)?)
+    }
+
+    /// Whether every pass gives each sample the same values: no random
+    /// transform, on the loader or in the dataset.
+    pub(crate) fn is_deterministic(&self) -> bool {
+        let transform_random = self.transform.as_ref().is_some_and(|t| t.is_random());
+        let dataset_random = match &self.source {
+            Source::Memory(_) => false,
+            Source::Dataset(ds) => ds.is_random(),
+        };
+        !transform_random && !dataset_random
     }
 
     /// One epoch of batches as [`DataLoader::iter`], each a `Result`: a

@@ -413,6 +413,11 @@ impl Dataset for MnistSplit {
         let (image, label) = MnistSplit::get(self, index)?;
         Ok((image, Tensor::from(label)))
     }
+
+    /// Stored images: the same every read.
+    fn is_random(&self) -> bool {
+        false
+    }
 }
 
 /// Root of the project's datasets: `$CNN_LAB_DATA` when set, else `data`

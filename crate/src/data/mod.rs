@@ -27,6 +27,7 @@ pub mod transforms;
 pub use dataset::{random_split, Dataset, Lengths, Subset, TensorDataset};
 pub use download::Checksum;
 pub use folder::{default_loader, ImageFolder, ImageLoader, TargetTransform, IMG_EXTENSIONS};
+pub(crate) use loader::Plan;
 pub use loader::{Batches, DataLoader, Normalize, TryBatches};
 pub use mnist::{
     data_root, load_fashion_mnist_dataset, load_mnist_dataset, DatasetOptions, FashionMNIST,

@@ -5,7 +5,9 @@ use tch::Tensor;
 use super::options::{load_weights, ModelOptions};
 use super::weights::Weights;
 use crate::error::Result;
-use crate::nn::{AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential};
+use crate::nn::{
+    AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential, Stage,
+};
 
 /// torchvision's `AlexNet`: five convolutions in `features`, `avgpool` to
 /// 6×6 and a three-layer `classifier` (PyTorch's default initialisation).
@@ -18,7 +20,7 @@ use crate::nn::{AdaptiveAvgPool2d, Conv2d, Dropout, Linear, MaxPool2d, Module, R
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 #[derive(Module)]
-#[module(name = "AlexNet")]
+#[module(name = "AlexNet", chain)]
 pub struct AlexNet {
     /// The convolutional layers.
     pub features: Sequential,
@@ -65,6 +67,16 @@ impl AlexNet {
             .apply_t(&self.avgpool, train)
             .flatten(1, -1)
             .apply_t(&self.classifier, train)
+    }
+
+    /// The forward pass as a chain ([`Module::chain`]): `features`, `avgpool`, `flatten(1)`, `classifier`.
+    pub fn stages(&self) -> Vec<Stage<'_>> {
+        vec![
+            Stage::Module("features", &self.features),
+            Stage::Module("avgpool", &self.avgpool),
+            Stage::FLATTEN,
+            Stage::Module("classifier", &self.classifier),
+        ]
     }
 }
 

@@ -7,7 +7,7 @@ use super::options::{init, init_each, init_fan_out_convs, load_weights, own, Mod
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
-    AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential,
+    AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, Stage,
 };
 
 fn conv3x3(in_planes: i64, out_planes: i64, stride: i64) -> Conv2d {
@@ -165,7 +165,7 @@ impl Bottleneck {
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 #[derive(Module)]
-#[module(name = "ResNet")]
+#[module(name = "ResNet", chain)]
 pub struct ResNet {
     /// `Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)`.
     pub conv1: Conv2d,
@@ -280,6 +280,23 @@ impl ResNet {
             .apply_t(&self.avgpool, train)
             .flatten(1, -1)
             .apply_t(&self.fc, train)
+    }
+
+    /// The forward pass as a chain ([`Module::chain`]): the stem, `layer1` … `layer4`, `avgpool`, `flatten(1)`, `fc`.
+    pub fn stages(&self) -> Vec<Stage<'_>> {
+        vec![
+            Stage::Module("conv1", &self.conv1),
+            Stage::Module("bn1", &self.bn1),
+            Stage::Module("relu", &self.relu),
+            Stage::Module("maxpool", &self.maxpool),
+            Stage::Module("layer1", &self.layer1),
+            Stage::Module("layer2", &self.layer2),
+            Stage::Module("layer3", &self.layer3),
+            Stage::Module("layer4", &self.layer4),
+            Stage::Module("avgpool", &self.avgpool),
+            Stage::FLATTEN,
+            Stage::Module("fc", &self.fc),
+        ]
     }
 }
 

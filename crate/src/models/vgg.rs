@@ -8,6 +8,7 @@ use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
     AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential,
+    Stage,
 };
 
 /// torchvision's `VGG`: `features` (3×3 convolutions, optionally with
@@ -25,7 +26,7 @@ use crate::nn::{
 /// # Ok::<(), cnn_lab::Error>(())
 /// ```
 #[derive(Module)]
-#[module(name = "VGG")]
+#[module(name = "VGG", chain)]
 pub struct VGG {
     /// The convolutional layers.
     pub features: Sequential,
@@ -92,6 +93,16 @@ impl VGG {
             .apply_t(&self.avgpool, train)
             .flatten(1, -1)
             .apply_t(&self.classifier, train)
+    }
+
+    /// The forward pass as a chain ([`Module::chain`]): `features`, `avgpool`, `flatten(1)`, `classifier`.
+    pub fn stages(&self) -> Vec<Stage<'_>> {
+        vec![
+            Stage::Module("features", &self.features),
+            Stage::Module("avgpool", &self.avgpool),
+            Stage::FLATTEN,
+            Stage::Module("classifier", &self.classifier),
+        ]
     }
 }
 

@@ -47,5 +47,5 @@ pub use args::{conv_output_size, pool_output_size, IntoPadding, Padding, Size2};
 pub use cnn_lab_derive::Module;
 pub use hooks::{record_forward, ForwardHook, ForwardHooks, HookHandle};
 pub use layers::*;
-pub use module::{Module, ModuleExt, NamedTensor, Repr, ShowModule};
+pub use module::{Module, ModuleExt, NamedTensor, Repr, ShowModule, Stage};
 pub use summary::{summary, summary_input, Summary, SummaryRow};

@@ -144,6 +144,92 @@ pub trait Module {
     fn forward_hooks(&self) -> Option<&ForwardHooks> {
         None
     }
+
+    /// The forward pass as a chain of stages, when it is one: `forward_t(x,
+    /// train)` must equal applying the stages in order, each sub-module with
+    /// the same `train` flag. [`Sequential`](crate::nn::Sequential) is one;
+    /// so are torchvision's VGG, AlexNet and ResNet (`features`, `avgpool`,
+    /// `flatten`, `classifier` / `conv1` … `fc`). `None` (the default) for
+    /// any other module: its forward is opaque.
+    ///
+    /// `fit` uses it to find a frozen, mode-independent leading part whose
+    /// output it computes once per sample (see
+    /// [`FitOptions::cache_frozen_features`](crate::FitOptions::cache_frozen_features)).
+    /// A derived model declares its chain with `#[module(chain)]` and an
+    /// inherent `fn stages(&self) -> Vec<Stage<'_>>`:
+    ///
+    /// ```
+    /// use cnn_lab::*;
+    ///
+    /// #[derive(Module)]
+    /// #[module(chain)]
+    /// struct Net {
+    ///     body: Sequential,
+    ///     head: Linear,
+    /// }
+    ///
+    /// impl Net {
+    ///     fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+    ///         x.apply_t(&self.body, train).flatten(1, -1).apply_t(&self.head, train)
+    ///     }
+    ///     /// The same computation, stage by stage.
+    ///     fn stages(&self) -> Vec<Stage<'_>> {
+    ///         vec![Stage::Module("body", &self.body), Stage::FLATTEN, Stage::Module("head", &self.head)]
+    ///     }
+    /// }
+    ///
+    /// let net = Net { body: Sequential::new().add(Conv2d::new(1, 2, 3)).add(ReLU::new()), head: Linear::new(8, 2) };
+    /// assert_eq!(net.chain().map(|s| s.len()), Some(3));
+    /// ```
+    fn chain(&self) -> Option<Vec<Stage<'_>>> {
+        None
+    }
+}
+
+/// One step of a forward pass seen as a chain ([`Module::chain`]).
+#[derive(Clone, Copy)]
+pub enum Stage<'a> {
+    /// A sub-module, by its name among the module's children, applied with
+    /// the pass's `train` flag: `x = module.forward_t(&x, train)`.
+    Module(&'a str, &'a dyn Module),
+    /// A function without parameters whose result does not depend on the
+    /// `train` flag (`torch.flatten(x, 1)`), with the name it is shown by.
+    Function(&'static str, fn(&Tensor) -> Tensor),
+}
+
+impl Stage<'_> {
+    /// `torch.flatten(x, 1)`, what torchvision's models call between their
+    /// pooling and their classifier.
+    pub const FLATTEN: Stage<'static> = Stage::Function("flatten", flatten_from_1);
+
+    /// The stage's name: the child's, or the function's.
+    pub fn name(&self) -> &str {
+        match self {
+            Stage::Module(name, _) => name,
+            Stage::Function(name, _) => name,
+        }
+    }
+
+    /// The stage applied to `x`.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
+        match self {
+            Stage::Module(_, m) => m.forward_t(x, train),
+            Stage::Function(_, f) => f(x),
+        }
+    }
+}
+
+impl std::fmt::Debug for Stage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::Module(name, m) => write!(f, "Module({name:?}, {})", m.type_name()),
+            Stage::Function(name, _) => write!(f, "Function({name:?})"),
+        }
+    }
+}
+
+fn flatten_from_1(x: &Tensor) -> Tensor {
+    x.flatten(1, -1)
 }
 
 /// Methods every [`Module`] gets (PyTorch's `named_parameters`,

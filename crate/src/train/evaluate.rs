@@ -4,6 +4,7 @@
 use tch::{Device, Kind, Tensor};
 
 use super::device::pass_device;
+use super::frozen::FeatureCache;
 use super::options::Mode;
 use crate::data::DataLoader;
 use crate::error::{catch_torch, Error, Result};
@@ -28,19 +29,78 @@ where
 {
     let batches = non_empty(loader, "evaluation")?;
     let device = pass_device(model, loader, device.into())?;
-    let loss_sum = Tensor::zeros([], (Kind::Double, device));
-    let correct = Tensor::zeros([], (Kind::Int64, device));
+    let tally = Tally::new(device);
     eval_batches(loader, model, device, "evaluation pass", |output, y| {
-        let loss = loss_fn.forward(output, y);
-        let _ = loss_sum.shallow_clone().g_add_(&loss.to_kind(Kind::Double));
-        let _ = correct
-            .shallow_clone()
-            .g_add_(&count_correct(output, y, mode));
+        tally.add(output, y, loss_fn, mode);
         Ok(())
     })?;
-    let loss = loss_sum.double_value(&[]) / batches as f64;
-    let accuracy = correct.int64_value(&[]) as f64 / loader.num_samples() as f64;
-    Ok((loss, accuracy))
+    Ok(tally.result(batches, loader))
+}
+
+/// The running loss sum and correct count of an evaluation, on the device.
+struct Tally {
+    loss_sum: Tensor,
+    correct: Tensor,
+}
+
+impl Tally {
+    fn new(device: Device) -> Tally {
+        Tally {
+            loss_sum: Tensor::zeros([], (Kind::Double, device)),
+            correct: Tensor::zeros([], (Kind::Int64, device)),
+        }
+    }
+
+    fn add<L: Loss + ?Sized>(&self, output: &Tensor, y: &Tensor, loss_fn: &L, mode: Mode) {
+        let loss = loss_fn.forward(output, y);
+        let _ = self
+            .loss_sum
+            .shallow_clone()
+            .g_add_(&loss.to_kind(Kind::Double));
+        let _ = self
+            .correct
+            .shallow_clone()
+            .g_add_(&count_correct(output, y, mode));
+    }
+
+    /// `(sum of batch losses / batches, correct / samples)`.
+    fn result(&self, batches: usize, loader: &DataLoader) -> (f64, f64) {
+        let loss = self.loss_sum.double_value(&[]) / batches as f64;
+        let accuracy = self.correct.int64_value(&[]) as f64 / loader.num_samples() as f64;
+        (loss, accuracy)
+    }
+}
+
+/// [`evaluate`] over `fit`'s kept frozen features: one pass over `loader`
+/// (drawing its order as `evaluate` would) whose batches are the frozen
+/// part's output, run through the rest of the model in eval mode.
+pub(super) fn evaluate_features<L: Loss + ?Sized>(
+    loader: &DataLoader,
+    cache: &mut FeatureCache<'_>,
+    loss_fn: &L,
+    mode: Mode,
+    device: Device,
+) -> Result<(f64, f64)> {
+    let batches = non_empty(loader, "evaluation")?;
+    let tally = Tally::new(device);
+    let _guard = tch::no_grad_guard();
+    let interrupt = InterruptGuard::new();
+    let mut pass = cache.pass(loader);
+    let mut i = 0;
+    while let Some(batch) = pass.next_batch() {
+        let (features, y) = batch?;
+        if interrupt.interrupted() {
+            return Err(Error::Interrupted(format!(
+                "during the evaluation pass, after batch {i}/{batches}"
+            )));
+        }
+        let rest = pass.rest();
+        catch_torch("evaluation pass", || {
+            tally.add(&rest.forward_t(&features, false), &y, loss_fn, mode)
+        })?;
+        i += 1;
+    }
+    Ok(tally.result(batches, loader))
 }
 
 /// The lecture's `test_multi_classification(dataloader, model, loss_fn,

@@ -7,7 +7,8 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use super::device::pass_device;
-use super::evaluate::{evaluate, non_empty};
+use super::evaluate::{evaluate, evaluate_features, non_empty};
+use super::frozen::{self, FeatureCache};
 use super::graphed::{eager_step, GraphedStep};
 use super::options::{FitOptions, FitResult};
 use super::parts::best::{BestModel, EarlyStopping};
@@ -21,7 +22,7 @@ use crate::display::{display_updates_supported, DisplayHandle};
 use crate::error::{Error, Result};
 use crate::interrupt::InterruptGuard;
 use crate::loss::Loss;
-use crate::nn::ModuleExt;
+use crate::nn::{Module, ModuleExt};
 use crate::optim::Optimizer;
 use crate::pyfmt::py_float;
 
@@ -81,6 +82,11 @@ where
         optimizer,
         train_loader.batch_size(),
     )?;
+    let (mut cache, skipped) =
+        match frozen::cache_for(model.as_dyn(), [train_loader, val_loader], device, &options) {
+            Ok(cache) => (Some(cache), None),
+            Err(why) => (None, Some(why)),
+        };
     let mut parts = fit_parts::<M, O>(&options, train_loader, val_loader);
     let start = Instant::now();
     let mut learner = Learner {
@@ -120,18 +126,18 @@ where
             graphed.as_mut(),
             &mut line,
             &mut parts,
+            cache.as_mut(),
         );
         drop(line);
         let loss = pass.map_err(|e| interrupted_in_epoch(e, &learner))?;
         check_finite(loss, "training", &learner)?;
         let train_pass_s = started.elapsed().as_secs_f64();
+        let mut evaluate_on = |loader: &DataLoader| match cache.as_mut() {
+            Some(cache) => evaluate_features(loader, cache, loss_fn, options.mode, device),
+            None => evaluate(loader, model, loss_fn, options.mode, device),
+        };
         let evaluated =
-            evaluate(train_loader, model, loss_fn, options.mode, device).and_then(|train| {
-                Ok((
-                    train,
-                    evaluate(val_loader, model, loss_fn, options.mode, device)?,
-                ))
-            });
+            evaluate_on(train_loader).and_then(|train| Ok((train, evaluate_on(val_loader)?)));
         let ((train_loss, train_acc), (val_loss, val_acc)) =
             evaluated.map_err(|e| interrupted_in_epoch(e, &learner))?;
         check_finite(val_loss, "validation", &learner)?;
@@ -157,6 +163,11 @@ where
     }
     let mut result = learner.result;
     result.elapsed = start.elapsed();
+    match cache.as_ref().map(|c| (c.off(), c.report())) {
+        Some((Some(off), _)) => result.frozen_features_skipped = Some(off.to_string()),
+        Some((None, report)) => result.frozen_features = Some(report),
+        None => result.frozen_features_skipped = skipped,
+    }
     println!("{} 초", py_float(result.elapsed.as_secs_f64()));
     Ok(result)
 }
@@ -257,11 +268,14 @@ where
         None,
         &mut line,
         &mut [],
+        None,
     )
 }
 
 /// The training pass of one epoch, each batch's step followed by the
-/// parts' `batch_end` hooks.
+/// parts' `batch_end` hooks. With `cache`, the batches are the frozen
+/// part's output and the step trains the rest of the model on them.
+#[allow(clippy::too_many_arguments)]
 fn train_pass<M, L, O>(
     loader: &DataLoader,
     learner: &mut Learner<'_, M, O>,
@@ -270,6 +284,7 @@ fn train_pass<M, L, O>(
     mut graphed: Option<&mut GraphedStep>,
     line: &mut ProgressLine<'_>,
     parts: &mut [Box<dyn Part<M, O> + '_>],
+    cache: Option<&mut FeatureCache<'_>>,
 ) -> Result<f64>
 where
     M: ModuleExt + ?Sized,
@@ -281,11 +296,24 @@ where
     let loss_sum = Tensor::zeros([], (Kind::Double, device));
     let scheduled = learner.scheduler.is_some();
     let mut samples = 0;
-    for (i, batch) in loader.try_iter().enumerate() {
+    let mut kept = cache.map(|c| c.pass(loader));
+    let mut plain = kept.is_none().then(|| loader.try_iter());
+    for i in 0.. {
+        let next = match (&mut kept, &mut plain) {
+            (Some(pass), _) => pass.next_batch(),
+            (None, Some(batches)) => batches.next(),
+            (None, None) => None,
+        };
+        let Some(batch) = next else { break };
         let (x, y) = batch?;
         let (x, y) = (x.to_device(device), y.to_device(device));
         samples += x.size().first().copied().unwrap_or(0) as usize;
-        let (model, optimizer) = (learner.model, &mut *learner.optimizer);
+        let whole: &M = learner.model;
+        let model: &dyn Module = match &kept {
+            Some(pass) => pass.rest(),
+            None => whole.as_dyn(),
+        };
+        let optimizer = &mut *learner.optimizer;
         let loss = match graphed.as_deref_mut() {
             Some(graphed) => graphed.step(model, loss_fn, optimizer, &x, &y)?,
             None => eager_step(model, loss_fn, optimizer, &x, &y)?,

@@ -35,7 +35,12 @@ pub struct FitOptions {
     pub(super) cuda_graph: Option<bool>,
     pub(super) scheduler: Option<Box<dyn LrScheduler>>,
     pub(super) resume_from: Option<PathBuf>,
+    pub(super) cache_frozen_features: Option<bool>,
+    pub(super) cache_frozen_features_limit: Option<usize>,
 }
+
+/// [`FitOptions::cache_frozen_features_limit`]'s default: 2 GiB.
+pub(super) const DEFAULT_FROZEN_FEATURES_LIMIT: usize = 2 << 30;
 
 impl FitOptions {
     /// Save the model (safetensors, see [`crate::save_model`]) here whenever
@@ -140,6 +145,48 @@ impl FitOptions {
         self
     }
 
+    /// Whether to compute a frozen body's output once per sample (default:
+    /// on, where it gives PyTorch's result): where the model is a chain
+    /// ([`Module::chain`](crate::nn::Module::chain): `Sequential`, VGG,
+    /// AlexNet, ResNet) whose leading stages have every parameter frozen and
+    /// compute the same in train and eval mode (no BatchNorm, no Dropout),
+    /// and both loaders give each sample the same values every pass (no
+    /// random transform), `fit` keeps that leading part's output per sample
+    /// from its first pass over each loader and trains and evaluates only the
+    /// rest afterwards — VGG's frozen `features` run once instead of three
+    /// times per epoch. Losses, accuracies and weights equal those of the
+    /// whole model's passes to float rounding. A frozen ResNet body does not
+    /// qualify: its BatchNorm layers normalise by batch statistics in train
+    /// mode and update their running statistics, as in PyTorch.
+    /// [`FitResult::frozen_features`] says what was kept, and
+    /// [`FitResult::frozen_features_skipped`] why nothing was. Off with
+    /// [`FitOptions::resume_from`]. See `docs/training.md`.
+    ///
+    /// ```
+    /// use cnn_lab::FitOptions;
+    /// let every_pass_runs_the_whole_model = FitOptions::default().cache_frozen_features(false);
+    /// # let _ = every_pass_runs_the_whole_model;
+    /// ```
+    pub fn cache_frozen_features(mut self, on: bool) -> Self {
+        self.cache_frozen_features = Some(on);
+        self
+    }
+
+    /// The most memory the kept features (and their labels) may take, in
+    /// bytes, over both loaders (default 2 GiB; VGG's 25,088 floats are
+    /// 100 KB per sample). Samples beyond it are read and computed every
+    /// pass, as without the cache; `fit` says so once.
+    ///
+    /// ```
+    /// use cnn_lab::FitOptions;
+    /// let options = FitOptions::default().cache_frozen_features_limit(512 << 20);
+    /// # let _ = options;
+    /// ```
+    pub fn cache_frozen_features_limit(mut self, bytes: usize) -> Self {
+        self.cache_frozen_features_limit = Some(bytes);
+        self
+    }
+
     /// Whether to show the live progress line within an epoch.
     pub fn progress(mut self, progress: Progress) -> Self {
         self.progress = progress;
@@ -188,6 +235,13 @@ pub struct FitResult {
     pub resumed_from: Option<usize>,
     /// Seconds spent drawing the live chart ([`FitOptions::live_plot`]).
     pub chart_s: f64,
+    /// The frozen leading part whose output was computed once per sample
+    /// ([`FitOptions::cache_frozen_features`]), when there was one.
+    pub frozen_features: Option<super::frozen::FrozenFeatures>,
+    /// Why every pass ran the whole model, when it did (e.g. `"no frozen
+    /// leading part: bn1 (BatchNorm2d) normalises by the batch's statistics
+    /// in train mode …"`).
+    pub frozen_features_skipped: Option<String>,
 }
 
 impl FitResult {

@@ -10,6 +10,7 @@ use crate::error::Result;
 
 /// What one pass gives: which samples in which order, whose random
 /// numbers, augmented or not, how many batches.
+#[derive(Clone, Debug)]
 pub(crate) struct Plan {
     /// The sample order; `None` for the dataset's order.
     pub(crate) order: Option<Vec<usize>>,

@@ -78,6 +78,11 @@ impl Transform for GaussianBlur {
         })
     }
 
+    /// Random unless sigma is one value (`sigma=(s, s)`).
+    fn is_random(&self) -> bool {
+        self.sigma.0 != self.sigma.1
+    }
+
     fn repr(&self) -> String {
         format!(
             "GaussianBlur(kernel_size=({}, {}), sigma={})",

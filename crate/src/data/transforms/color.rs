@@ -285,6 +285,11 @@ impl Transform for Grayscale {
         F::rgb_to_grayscale(x, self.num_output_channels)
     }
 
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
+    }
+
     fn repr(&self) -> String {
         format!(
             "Grayscale(num_output_channels={})",

@@ -58,6 +58,11 @@ impl Transform for Compose {
         Ok(x)
     }
 
+    /// Random when any of its transforms is.
+    fn is_random(&self) -> bool {
+        self.transforms.iter().any(|t| t.is_random())
+    }
+
     fn repr(&self) -> String {
         listing("Compose(", &self.transforms)
     }

@@ -37,6 +37,11 @@ impl Transform for ToTensor {
         F::to_tensor(x)
     }
 
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
+    }
+
     fn repr(&self) -> String {
         "ToTensor()".into()
     }
@@ -72,6 +77,11 @@ impl Transform for ConvertImageDtype {
         F::convert_image_dtype(x, self.dtype)
     }
 
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
+    }
+
     fn repr(&self) -> String {
         "ConvertImageDtype()".into()
     }
@@ -80,6 +90,11 @@ impl Transform for ConvertImageDtype {
 impl Transform for Normalize {
     fn apply(&self, x: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
         F::normalize_by(self, x)
+    }
+
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
     }
 
     fn repr(&self) -> String {

@@ -82,6 +82,11 @@ impl Transform for Resize {
         )
     }
 
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
+    }
+
     fn repr(&self) -> String {
         format!(
             "Resize(size={}, interpolation={}, max_size={}, antialias={})",
@@ -122,6 +127,11 @@ impl Transform for CenterCrop {
     fn apply(&self, x: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
         ImageSize::from(self.size).check("CenterCrop")?;
         F::center_crop(x, self.size)
+    }
+
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
     }
 
     fn repr(&self) -> String {
@@ -173,6 +183,11 @@ impl Pad {
 impl Transform for Pad {
     fn apply(&self, x: &Tensor, _rng: &mut TransformRng) -> Result<Tensor> {
         F::pad_with(x, self.padding, self.fill.get(), self.padding_mode)
+    }
+
+    /// Deterministic: no random parameter.
+    fn is_random(&self) -> bool {
+        false
     }
 
     fn repr(&self) -> String {

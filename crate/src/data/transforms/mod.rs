@@ -144,6 +144,22 @@ pub trait Transform: fmt::Debug + Send + Sync {
         format!("{self:?}")
     }
 
+    /// Whether the result may differ between two calls on the same image
+    /// (whether it draws from `rng`). `true` unless the transform says
+    /// otherwise, the safe answer: `fit` computes a frozen body's output
+    /// once per sample only where every transform of the loader is
+    /// deterministic (`Resize`, `CenterCrop`, `ToTensor`, `Normalize`, …,
+    /// and a `Compose` of such).
+    ///
+    /// ```
+    /// use cnn_lab::data::transforms::*;
+    /// assert!(!Compose::new().add(Resize::new([224, 224])).add(ToTensor::new()).is_random());
+    /// assert!(Compose::new().add(Resize::new([224, 224])).add(RandomHorizontalFlip::new()).is_random());
+    /// ```
+    fn is_random(&self) -> bool {
+        true
+    }
+
     /// The transform of `x` with the generator of `seed` (epoch 0, index
     /// 0), without gradients: a notebook cell's `t(img)` that repeats.
     ///

@@ -176,6 +176,11 @@ impl Transform for ImageClassification {
         F::normalize(&x, &self.mean, &self.std)
     }
 
+    /// Deterministic: resize, crop, convert, normalize.
+    fn is_random(&self) -> bool {
+        false
+    }
+
     fn repr(&self) -> String {
         self.to_string()
     }

@@ -270,6 +270,16 @@ impl Module for Sequential {
             .map(|(name, m)| (name.clone(), m.as_ref() as &dyn Module))
             .collect()
     }
+
+    /// Its layers, in order: a `Sequential` is a chain.
+    fn chain(&self) -> Option<Vec<crate::nn::Stage<'_>>> {
+        Some(
+            self.layers
+                .iter()
+                .map(|(name, m)| crate::nn::Stage::Module(name, m.as_ref() as &dyn Module))
+                .collect(),
+        )
+    }
 }
 
 layer_traits!(Sequential);
