@@ -81,7 +81,7 @@ pub use optim::{
     ReduceLROnPlateau, StepLR,
 };
 // Transfer learning: fastai's fine_tune (freeze, one-cycle, discriminative rates).
-pub use train::{fine_tune, FineTune, FineTuneResult};
+pub use train::{fine_tune, FineTune, FineTuneResult, FrozenFeatures};
 pub use train::{lr_find, LrFindOptions, LrFinder};
 // Mistakes (fastai's ClassificationInterpretation).
 pub use train::{most_confused, plot_top_losses, top_losses, TopLosses};

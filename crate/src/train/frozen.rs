@@ -378,13 +378,12 @@ impl<'m> FeatureCache<'m> {
         let (f_numel, x_numel) = (numel(f), numel(x));
         if self.off.is_none() && f_numel > x_numel {
             let ends = match &self.split.ends {
-                Some(why) => format!(" (it ends there: {why})"),
+                Some(why) => format!("the frozen part ends where {why}; "),
                 None => String::new(),
             };
             self.off = Some(format!(
-                "the frozen part ({}){ends} gives an output ({f_numel} values per sample) \
-                 larger than its input ({x_numel}), so keeping it would cost more memory than \
-                 it saves",
+                "{ends}its output before that ({}: {f_numel} values per sample) is larger than \
+                 the input ({x_numel}), so keeping it would cost more memory than it saves",
                 self.split.names.join(", "),
             ));
         }

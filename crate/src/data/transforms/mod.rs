@@ -153,8 +153,8 @@ pub trait Transform: fmt::Debug + Send + Sync {
     ///
     /// ```
     /// use cnn_lab::data::transforms::*;
-    /// assert!(!Compose::new().add(Resize::new([224, 224])).add(ToTensor::new()).is_random());
-    /// assert!(Compose::new().add(Resize::new([224, 224])).add(RandomHorizontalFlip::new()).is_random());
+    /// assert!(!Compose::new().add(Resize::new((224, 224))).add(ToTensor::new()).is_random());
+    /// assert!(Compose::new().add(Resize::new((224, 224))).add(RandomHorizontalFlip::new()).is_random());
     /// ```
     fn is_random(&self) -> bool {
         true

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The transfer-learning lecture's fine-tune, cnn_lab against PyTorch, in one run:
+#   scripts/bench_finetune.sh [--photos 80] [--epochs 3] [--batch-size 16] [--threads 2]
+#                             [--models "resnet18 vgg16"] [--uncached] [--fused]
+# (1) resnet18, every parameter frozen, a new fc = Linear(512, 2); (2) vgg16, every
+# parameter frozen, a new classifier ending in Linear(4096, 2). The lecture's fit
+# (per epoch a training pass, then the training and the validation set
+# re-evaluated), Adam(1e-3), cross-entropy, batch 16, on the first PHOTOS photos of
+# target/bench/photos (made once by benches/pytorch_images.py make, as
+# scripts/bench_images.sh does; 2 classes interleaved, every fifth for validation),
+# Resize((224, 224)) + ToTensor + Normalize. Random weights, the same on both
+# sides (benches/pytorch_finetune.py weights, kept in target/bench/). Contenders,
+# libtorch's intra-op threads THREADS on both sides:
+#   pytorch   benches/pytorch_finetune.py run: the course's code, DataLoader(num_workers=0)
+#   cnn_lab   crate/examples/bench_finetune.rs (release): fit, default options
+#   cnn_lab-uncached   (--uncached) the same with cache_frozen_features(false)
+#   cnn_lab-fused      (--fused) the same with Adam::fused(true) (PyTorch's fused=True)
+# Prints seconds for epoch 1 and for all epochs, the ratios to PyTorch and the
+# load average; raw JSON lines go to target/bench/finetune-*.jsonl. Not a test:
+# the machine is shared, compare ratios from one run.
+set -euo pipefail
+# shellcheck source=env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$CNN_LAB_ROOT"
+
+photos=80 epochs=3 batch_size=16 threads=2 models="resnet18 vgg16" uncached=0 fused=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --photos) photos="$2"; shift 2 ;;
+    --epochs) epochs="$2"; shift 2 ;;
+    --batch-size) batch_size="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
+    --models) models="$2"; shift 2 ;;
+    --uncached) uncached=1; shift ;;
+    --fused) fused=1; shift ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    *) echo "bench_finetune.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+py="$CNN_LAB_VENV/bin/python"
+out_dir="$CNN_LAB_ROOT/target/bench"
+folder="$out_dir/photos"
+mkdir -p "$out_dir"
+if [ ! -f "$folder/.complete" ]; then
+  rm -rf "$folder"
+  "$py" benches/pytorch_images.py make "$folder"
+  touch "$folder/.complete"
+fi
+# CNN_LAB_BENCH_FINETUNE_BIN: an already built bench_finetune.
+if [ -n "${CNN_LAB_BENCH_FINETUNE_BIN:-}" ]; then
+  bin="$CNN_LAB_BENCH_FINETUNE_BIN"
+else
+  cargo build --release --quiet -p cnn_lab --example bench_finetune
+  bin="${CARGO_TARGET_DIR:-$CNN_LAB_ROOT/target}/release/examples/bench_finetune"
+fi
+results="$out_dir/finetune-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
+common=(--photos "$photos" --epochs "$epochs" --batch-size "$batch_size" --threads "$threads")
+
+record() { # contender model
+  local load weights="$out_dir/finetune_$2.safetensors"
+  [ -f "$weights" ] || "$py" benches/pytorch_finetune.py weights "$weights" --model "$2"
+  load="$(cut -d' ' -f1 /proc/loadavg)"
+  echo "bench_finetune: $2: $1 (load $load)" >&2
+  case "$1" in
+    pytorch) "$py" benches/pytorch_finetune.py run "$folder" --model "$2" --weights "$weights" "${common[@]}" ;;
+    cnn_lab) "$bin" "$folder" --model "$2" --weights "$weights" "${common[@]}" ;;
+    cnn_lab-uncached) "$bin" "$folder" --model "$2" --weights "$weights" --cache off "${common[@]}" ;;
+    cnn_lab-fused) "$bin" "$folder" --model "$2" --weights "$weights" --fused on "${common[@]}" ;;
+  esac | while IFS= read -r line; do
+    [[ $line == \{* ]] || continue
+    printf '%s\n' "${line%\}}, \"contender\": \"$1\", \"load_before\": $load}"
+  done >> "$results"
+}
+
+echo "bench_finetune: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "bench_finetune: $photos photos of $folder, epochs=$epochs batch_size=$batch_size threads=$threads"
+echo "bench_finetune: load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+contenders=(cnn_lab pytorch)
+[ "$uncached" = 1 ] && contenders+=(cnn_lab-uncached)
+[ "$fused" = 1 ] && contenders+=(cnn_lab-fused)
+for model in $models; do
+  for c in "${contenders[@]}"; do record "$c" "$model"; done
+done
+echo "bench_finetune: load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "bench_finetune: raw results in $results"
+
+"$py" - "$results" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(f"\n{'model':10}{'contender':18}{'epoch 1 s':>10}{'all s':>9}{'x epoch 1':>10}{'x all':>8}"
+      f"{'val acc':>9}  load  frozen features")
+for model in dict.fromkeys(r["model"] for r in rows):
+    runs = {}
+    for r in rows:
+        if r["model"] == model:
+            runs.setdefault(r["contender"], []).append(r)
+    def figures(c):
+        ep = [r for r in runs.get(c, []) if "epoch" in r]
+        tot = [r for r in runs.get(c, []) if "total_s" in r]
+        if not ep or not tot:
+            return None
+        return ep[0]["seconds"], tot[0]["total_s"], ep[-1]["val_accuracy"], tot[0]["load_before"], tot[0].get("frozen_features", "")
+    base = figures("pytorch")
+    for c in runs:
+        f = figures(c)
+        if f is None:
+            continue
+        r1 = base[0] / f[0] if base else float("nan")
+        ra = base[1] / f[1] if base else float("nan")
+        print(f"{model:10}{c:18}{f[0]:>10.1f}{f[1]:>9.1f}{r1:>9.2f}x{ra:>7.2f}x{f[2]:>9.3f}  {f[3]:<5} {f[4]}")
+print("(x = PyTorch's seconds / the contender's: above 1 is faster than PyTorch)")
+PY
