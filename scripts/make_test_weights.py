@@ -1,20 +1,23 @@
-"""Stand-in ImageNet weights for resnet18, for machines that cannot download.
+"""Stand-in ImageNet weights for the transfer-learning notebook's models, for
+machines that cannot download.
 
-torchvision's resnet18(weights=None) with torch.manual_seed(0) (random
-initialisation, NOT trained), saved with torch.save(model.state_dict(), path)
-under the hub's real file name (ResNet18_Weights.IMAGENET1K_V1.url's last
-part), so that `models::resnet18(Some(ResNet18_Weights::IMAGENET1K_V1))`
-finds it in $TORCH_HOME/hub/checkpoints without a download. Predictions
-with it are meaningless; it proves the code path, not the accuracy.
+For each of WEIGHTS (resnet18's and vgg16's IMAGENET1K_V1): torchvision's
+model with weights=None and torch.manual_seed(0) (random initialisation, NOT
+trained), saved with torch.save(model.state_dict(), path) under the hub's real
+file name (the weight's url's last part), so that
+`models::resnet18(Some(ResNet18_Weights::IMAGENET1K_V1))` finds it in
+$TORCH_HOME/hub/checkpoints without a download. Predictions with it are
+meaningless; it proves the code path, not the accuracy.
 
-    python scripts/make_test_weights.py TORCH_HOME   # writes TORCH_HOME/hub/checkpoints/<file>
+    python scripts/make_test_weights.py TORCH_HOME   # writes TORCH_HOME/hub/checkpoints/<files>
     python scripts/make_test_weights.py --runner     # scripts/notebooks.py's hook (below)
 
---runner: when TORCH_HOME is not set and the real file is not in torch's
-cache (torch.hub.get_dir()/checkpoints, normally ~/.cache/torch/hub),
-writes the stand-in under target/torch_home and prints that folder for the
-runner to set as TORCH_HOME; otherwise writes nothing and prints nothing
-(a learner's real weights, or their own TORCH_HOME, are used as they are).
+--runner: when TORCH_HOME is not set and every real file is in torch's cache
+(torch.hub.get_dir()/checkpoints, normally ~/.cache/torch/hub), writes
+nothing and prints nothing (a learner's real weights are used as they are).
+Otherwise, without TORCH_HOME, it makes target/torch_home: a link to each real
+file torch's cache has, a stand-in for each it lacks, and prints that folder
+for the runner to set as TORCH_HOME. A TORCH_HOME already set is left alone.
 """
 import os
 import sys
@@ -22,19 +25,26 @@ from pathlib import Path
 
 import torch
 import torchvision
-from torchvision.models import ResNet18_Weights
+from torchvision.models import ResNet18_Weights, VGG16_Weights
 
 ROOT = Path(__file__).resolve().parent.parent
-FILE = ResNet18_Weights.IMAGENET1K_V1.url.rsplit("/", 1)[-1]
+WEIGHTS = [
+    (torchvision.models.resnet18, ResNet18_Weights.IMAGENET1K_V1),
+    (torchvision.models.vgg16, VGG16_Weights.IMAGENET1K_V1),
+]
 
 
-def write(torch_home):
-    path = Path(torch_home) / "hub" / "checkpoints" / FILE
+def file_name(weights):
+    return weights.url.rsplit("/", 1)[-1]
+
+
+def write(checkpoints, builder, weights):
+    path = Path(checkpoints) / file_name(weights)
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
-    model = torchvision.models.resnet18(weights=None)
+    model = builder(weights=None)
     tmp = path.with_suffix(".partial")
     torch.save(model.state_dict(), tmp)
     os.replace(tmp, path)
@@ -44,16 +54,28 @@ def write(torch_home):
 
 def main(args):
     if args == ["--runner"]:
-        if os.environ.get("TORCH_HOME") or (Path(torch.hub.get_dir()) / "checkpoints" / FILE).exists():
+        if os.environ.get("TORCH_HOME"):
+            return 0
+        real = Path(torch.hub.get_dir()) / "checkpoints"
+        if all((real / file_name(w)).exists() for _, w in WEIGHTS):
             return 0
         home = ROOT / "target" / "torch_home"
-        write(home)
+        checkpoints = home / "hub" / "checkpoints"
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        for builder, weights in WEIGHTS:
+            source = real / file_name(weights)
+            target = checkpoints / file_name(weights)
+            if source.exists() and not target.exists():
+                target.symlink_to(source)
+            else:
+                write(checkpoints, builder, weights)
         print(home)
         return 0
     if len(args) != 1 or args[0].startswith("-"):
         print(__doc__, file=sys.stderr)
         return 2
-    write(args[0])
+    for builder, weights in WEIGHTS:
+        write(Path(args[0]) / "hub" / "checkpoints", builder, weights)
     return 0
 
 

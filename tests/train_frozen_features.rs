@@ -337,3 +337,28 @@ fn over_the_limit_the_other_samples_are_recomputed() {
         (10, 34 + 20, limit)
     );
 }
+
+#[test]
+fn pooling_that_enlarges_small_features_runs_with_the_head() {
+    // 4 × 4 images: `features` gives 8 × 1 × 1, and AdaptiveAvgPool2d((2, 2))
+    // would enlarge it to 8 × 2 × 2 (as VGG's (7, 7) pool does with a 64 × 64
+    // photo): only `features`' output is kept, the pool runs with the head.
+    let _lock = rng_lock();
+    let small = || {
+        cnn_lab::manual_seed(2);
+        let x = Tensor::rand([30, 3, 4, 4], cnn_lab::FLOAT_CPU);
+        let y = Tensor::randint(3, [30], (Kind::Int64, cnn_lab::Device::Cpu));
+        let train = DataLoader::new(x.narrow(0, 0, 20), y.narrow(0, 0, 20), 8)
+            .unwrap()
+            .shuffle(true)
+            .seed(3);
+        let val = DataLoader::new(x.narrow(0, 20, 10), y.narrow(0, 20, 10), 8).unwrap();
+        (train, val)
+    };
+    let (cached, _) = against_the_whole_model(small, quiet(), "4 × 4 images");
+    let kept = cached.frozen_features.expect("features kept");
+    assert_eq!(kept.stages, ["features"]);
+    assert_eq!(kept.samples, 30);
+    // 8 floats and one int64 label per sample.
+    assert_eq!(kept.bytes, 30 * (8 * 4 + 8));
+}

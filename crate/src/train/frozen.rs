@@ -12,8 +12,10 @@
 //!   module under it is a chain of such modules or a layer known to ignore
 //!   the mode ([`MODE_FREE`]); BatchNorm (batch statistics in train mode),
 //!   Dropout and any module not on the list end the frozen part;
-//! - the frozen part holds at least one parameter, and its output per
-//!   sample is no larger than its input (a kept `conv1` output of a ResNet
+//! - the frozen part holds at least one parameter; it ends at its smallest
+//!   output per sample after its last parameter (trailing pooling that
+//!   enlarges, as VGG's `AdaptiveAvgPool2d((7, 7))` on a small photo, runs
+//!   with the rest), and that output is no larger than its input (a kept `conv1` output of a ResNet
 //!   would cost five times the photo's memory to save one convolution);
 //! - the loader and its dataset are deterministic
 //!   ([`Transform::is_random`](crate::data::transforms::Transform::is_random),
@@ -97,6 +99,8 @@ pub(crate) struct Split<'m> {
     /// Why the frozen part ends where it does.
     ends: Option<String>,
     rest: Rest<'m>,
+    /// Whether the cut was placed at the smallest output ([`Split::cut`]).
+    placed: bool,
 }
 
 /// The stages after the frozen part, as one module: what the training
@@ -231,6 +235,7 @@ pub(crate) fn split(model: &dyn Module) -> std::result::Result<Split<'_>, String
         names,
         ends: why,
         rest: Rest { stages: rest },
+        placed: false,
     })
 }
 
@@ -241,8 +246,13 @@ impl<'m> Split<'m> {
     }
 
     /// The frozen part's output for `x`: eval mode (the same in either, by
-    /// construction), no gradients.
-    fn prefix_forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// construction), no gradients. The first call places the cut
+    /// ([`Split::cut`]).
+    fn prefix_forward(&mut self, x: &Tensor) -> Result<Tensor> {
+        if !self.placed {
+            self.placed = true;
+            return self.cut(x);
+        }
         let _guard = tch::no_grad_guard();
         catch_torch("frozen layers' forward pass", || {
             let mut x = x.shallow_clone();
@@ -251,6 +261,39 @@ impl<'m> Split<'m> {
             }
             x
         })
+    }
+
+    /// Runs the frozen stages on the first batch `x` and keeps the part up
+    /// to the smallest output per sample after its last parameter: the
+    /// parameter-free stages after it (pooling, `Flatten`) move to the rest
+    /// where they enlarge the features — VGG's `AdaptiveAvgPool2d((7, 7))`
+    /// turns a 64×64 photo's 512×2×2 into 512×7×7, so `features` alone is
+    /// kept. Returns the kept part's output for `x`.
+    fn cut(&mut self, x: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        let last_parameter = self
+            .prefix
+            .iter()
+            .rposition(|s| matches!(s, Stage::Module(_, m) if !m.named_parameters().is_empty()))
+            .unwrap_or(0);
+        let per_sample =
+            |t: &Tensor| t.numel() / t.size().first().copied().unwrap_or(1).max(1) as usize;
+        let (best, output) = catch_torch("frozen layers' forward pass", || {
+            let mut x = x.shallow_clone();
+            let mut best = (0, x.shallow_clone(), usize::MAX);
+            for (i, stage) in self.prefix.iter().enumerate() {
+                x = stage.forward_t(&x, false);
+                let n = per_sample(&x);
+                if i >= last_parameter && n <= best.2 {
+                    best = (i, x.shallow_clone(), n);
+                }
+            }
+            (best.0, best.1)
+        })?;
+        let moved = self.prefix.split_off(best + 1);
+        self.names.truncate(best + 1);
+        self.rest.stages.splice(0..0, moved);
+        Ok(output)
     }
 }
 
