@@ -368,9 +368,19 @@ fn transfer_learning_notebook_predicts_freezes_trains_and_reloads() {
         text.contains("learning rates: [0.0001, 0.001]"),
         "groups:\n{text}"
     );
-    // Pictures: the cat with its list, the photos' grid, two curves, the
+    // ResNet's frozen body (BatchNorm in train mode) runs every pass, and
+    // fit says why; the lecture's VGG16 keeps its features' output once.
+    assert!(
+        text.contains("bn1 (BatchNorm2d) normalises by the batch's statistics"),
+        "resnet18's reason:\n{text}"
+    );
+    assert!(
+        text.contains("computed once: features for "),
+        "vgg16's frozen features:\n{text}"
+    );
+    // Pictures: the cat with its list, the photos' grid, three curves, the
     // new model's photo and grid.
-    assert!(pngs(&nb).len() >= 6, "pictures: {:?}", pngs(&nb));
+    assert!(pngs(&nb).len() >= 7, "pictures: {:?}", pngs(&nb));
 }
 
 #[test]
