@@ -3,9 +3,9 @@ scripts/bench_finetune.sh; crate/examples/bench_finetune.rs is cnn_lab's).
 
     python benches/pytorch_finetune.py weights OUT.safetensors --model resnet18|vgg16
     python benches/pytorch_finetune.py run FOLDER --model M --weights FILE [--photos 80]
-        [--epochs 3] [--batch-size 16] [--threads 2] [--workers 0]
+        [--epochs 3] [--batch-size 16] [--threads 2] [--workers 0] [--augment]
     python benches/pytorch_finetune.py precision [--model resnet18] [--batch-size 16]
-        [--threads 2] [--steps 3]
+        [--threads 2] [--steps 3] [--bodies frozen,trainable]
     python benches/pytorch_finetune.py adam [--model vgg16] [--threads 2] [--steps 3]
 
 `weights` builds the lecture's model with random weights (torch.manual_seed(0)):
@@ -18,7 +18,8 @@ and saves its state_dict, so that both sides start from the same numbers.
 classes interleaved, every fifth to validation, DataLoader(batch_size,
 shuffle=True) (num_workers=0, the course's default), Adam(lr=1e-3),
 CrossEntropyLoss and the course's `fit`: per epoch a training pass, then
-`test_multi_classification` over the training and the validation loader. One
+`test_multi_classification` over the training and the validation loader
+(`--augment`: RandomHorizontalFlip after the resize, training set only). One
 JSON line per epoch and one for the run, as bench_finetune.rs prints.
 
 `precision` measures what the augmentation path could use on this CPU, where a
@@ -119,20 +120,23 @@ def run(a):
     torch.set_num_threads(a.threads)
     model = lecture_model(a.model)
     model.load_state_dict(load_file(a.weights))
-    transform = transforms.Compose([
-        transforms.Resize((224, 224)),
-        transforms.ToTensor(),
-        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
-    ])
-    dataset = datasets.ImageFolder(a.folder, transform=transform)
-    train_idx, val_idx = split(dataset.targets, a.photos)
-    train_loader = DataLoader(Subset(dataset, train_idx), batch_size=a.batch_size, shuffle=True,
+    def transform(augment):
+        flip = [transforms.RandomHorizontalFlip()] if augment else []
+        return transforms.Compose([
+            transforms.Resize((224, 224)), *flip,
+            transforms.ToTensor(),
+            transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ])
+    train_set = datasets.ImageFolder(a.folder, transform=transform(a.augment))
+    val_set = datasets.ImageFolder(a.folder, transform=transform(False))
+    train_idx, val_idx = split(train_set.targets, a.photos)
+    train_loader = DataLoader(Subset(train_set, train_idx), batch_size=a.batch_size, shuffle=True,
                               num_workers=a.workers)
-    val_loader = DataLoader(Subset(dataset, val_idx), batch_size=a.batch_size, num_workers=a.workers)
+    val_loader = DataLoader(Subset(val_set, val_idx), batch_size=a.batch_size, num_workers=a.workers)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     history, epoch_s, train_pass_s, elapsed = fit(
         train_loader, val_loader, model, nn.CrossEntropyLoss(), optimizer, a.epochs)
-    who = f"pytorch fit (DataLoader num_workers={a.workers})"
+    who = f"pytorch fit (DataLoader num_workers={a.workers})" + (" RandomHorizontalFlip" if a.augment else "")
     for e in range(a.epochs):
         print(json.dumps({"who": who, "model": a.model, "epoch": e + 1, "seconds": round(epoch_s[e], 3),
                           "train_pass_s": round(train_pass_s[e], 3),
@@ -152,7 +156,7 @@ def precision(a):
     base = lecture_model(a.model)
     state = {k: v.clone() for k, v in base.state_dict().items()}
     results = {}
-    for frozen in (True, False):
+    for frozen in [b == "frozen" for b in a.bodies.split(",")]:
         for channels_last in (False, True):
             for bf16 in (False, True):
                 torch.manual_seed(1)
@@ -231,11 +235,13 @@ def main():
     r.add_argument("--batch-size", type=int, default=16)
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--workers", type=int, default=0)
+    r.add_argument("--augment", action="store_true")
     q = sub.add_parser("precision")
     q.add_argument("--model", default="resnet18")
     q.add_argument("--batch-size", type=int, default=16)
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--steps", type=int, default=3)
+    q.add_argument("--bodies", default="frozen,trainable")
     d = sub.add_parser("adam")
     d.add_argument("--model", default="vgg16")
     d.add_argument("--threads", type=int, default=2)

@@ -240,17 +240,48 @@ impl<'m> Split<'m> {
         &self.rest
     }
 
+    /// The frozen stages, by path.
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+
     /// The frozen part's output for `x`: eval mode (the same in either, by
-    /// construction), no gradients.
-    fn prefix_forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// construction; on the CPU eval mode's convolutions run channels-last),
+    /// no gradients.
+    fn prefix(&self, x: &Tensor) -> Tensor {
         let _guard = tch::no_grad_guard();
-        catch_torch("frozen layers' forward pass", || {
-            let mut x = x.shallow_clone();
-            for stage in &self.prefix {
-                x = stage.forward_t(&x, false);
-            }
-            x
-        })
+        let mut x = x.shallow_clone();
+        for stage in &self.prefix {
+            x = stage.forward_t(&x, false);
+        }
+        x
+    }
+
+    /// [`Split::prefix`], a libtorch error returned.
+    fn prefix_forward(&self, x: &Tensor) -> Result<Tensor> {
+        catch_torch("frozen layers' forward pass", || self.prefix(x))
+    }
+}
+
+/// The whole model's forward pass, the frozen part run as
+/// [`Split::prefix`] runs it: what a training pass runs when the frozen
+/// part's output cannot be kept (a random transform). The same numbers as
+/// the model's own `forward_t(xs, true)` up to float rounding, since the
+/// frozen part computes the same in either mode and has nothing to
+/// differentiate; on the CPU about twice as fast for VGG's `features`
+/// (channels-last convolutions, which the layers use in eval mode only).
+///
+/// The frozen part's output goes on in PyTorch's default layout, so the
+/// rest (a ResNet's BatchNorm after its frozen `conv1`) trains as it would
+/// in the whole model: training keeps the default layout (see
+/// `crate::nn::speedups`).
+impl Module for Split<'_> {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.rest.forward_t(&self.prefix(xs).contiguous(), train)
+    }
+
+    fn type_name(&self) -> String {
+        "FrozenSplit".into()
     }
 }
 
@@ -563,35 +594,52 @@ impl<'m> FeaturePass<'_, 'm> {
     }
 }
 
-/// The cache `fit` uses for `model`, or why none: off by the option, with
-/// `resume_from`, for a loader that is random, or a model without a frozen,
-/// mode-independent leading part.
+/// What `fit` does with the model's frozen leading part.
+pub(crate) enum Frozen<'m> {
+    /// Its output is kept per sample.
+    Cache(FeatureCache<'m>),
+    /// A loader is random, so nothing is kept (the string says so), but
+    /// every training pass runs the frozen part as [`Split`]'s `forward_t`
+    /// does: eval mode, no gradients.
+    EvalMode(Split<'m>, String),
+    /// Every pass runs the whole model, for the reason given.
+    Whole(String),
+}
+
+/// What `fit` does with `model`'s frozen leading part: keep its output,
+/// run it in eval mode every training pass (a random loader), or nothing
+/// (off by the option, with `resume_from`, or no frozen, mode-independent
+/// leading part).
 pub(crate) fn cache_for<'m>(
     model: &'m dyn Module,
     loaders: [&DataLoader; 2],
     device: Device,
     options: &super::FitOptions,
-) -> std::result::Result<FeatureCache<'m>, String> {
+) -> Frozen<'m> {
     if options.cache_frozen_features == Some(false) {
-        return Err("FitOptions::cache_frozen_features(false)".into());
+        return Frozen::Whole("FitOptions::cache_frozen_features(false)".into());
     }
     if options.resume_from.is_some() {
-        return Err(
+        return Frozen::Whole(
             "FitOptions::resume_from: a resumed run must repeat the uninterrupted one bit for \
              bit, so every pass runs the whole model"
                 .into(),
         );
     }
-    let split = split(model)?;
+    let split = match split(model) {
+        Ok(split) => split,
+        Err(why) => return Frozen::Whole(why),
+    };
     for (loader, which) in loaders.iter().zip(["training", "validation"]) {
         if !loader.is_deterministic() {
-            return Err(format!(
+            let why = format!(
                 "the {which} loader's samples change from pass to pass (a random transform)"
-            ));
+            );
+            return Frozen::EvalMode(split, why);
         }
     }
     let limit = options
         .cache_frozen_features_limit
         .unwrap_or(super::options::DEFAULT_FROZEN_FEATURES_LIMIT);
-    Ok(FeatureCache::new(split, device, limit))
+    Frozen::Cache(FeatureCache::new(split, device, limit))
 }

@@ -242,6 +242,13 @@ pub struct FitResult {
     /// leading part: bn1 (BatchNorm2d) normalises by the batch's statistics
     /// in train mode …"`).
     pub frozen_features_skipped: Option<String>,
+    /// The frozen leading stages (as in [`FrozenFeatures::stages`](super::frozen::FrozenFeatures::stages))
+    /// that every training pass ran without gradients and in eval mode
+    /// because a loader is random, so their output could not be kept: they
+    /// compute the same in either mode, and on the CPU eval mode's
+    /// convolutions run channels-last, about twice as fast for VGG's
+    /// `features`. Empty otherwise.
+    pub frozen_stages_in_eval_mode: Vec<String>,
 }
 
 impl FitResult {
