@@ -6,6 +6,8 @@ scripts/bench_finetune.sh; crate/examples/bench_finetune.rs is cnn_lab's).
         [--epochs 3] [--batch-size 16] [--threads 2] [--workers 0] [--augment]
     python benches/pytorch_finetune.py precision [--model resnet18] [--batch-size 16]
         [--threads 2] [--steps 3] [--bodies frozen,trainable]
+    python benches/pytorch_finetune.py layouts [--model vgg16] [--batch-size 16]
+        [--threads 2] [--rounds 5]
     python benches/pytorch_finetune.py adam [--model vgg16] [--threads 2] [--steps 3]
 
 `weights` builds the lecture's model with random weights (torch.manual_seed(0)):
@@ -29,6 +31,10 @@ with a frozen body, in float32, channels-last, bfloat16 autocast
 (torch.autocast("cpu", dtype=torch.bfloat16)) and both; and how far bfloat16
 moves the loss and the logits from float32 over a few steps from the same
 weights. One JSON line per configuration.
+
+`layouts` times the frozen body's forward pass alone, fp32 in the default
+layout, fp32 channels-last and bfloat16 autocast channels-last, alternated
+round by round (see its docstring).
 
 `adam` times one Adam step over the model's trainable parameters (vgg16's new
 classifier holds 119.6 M), PyTorch's default and `fused=True`.
@@ -199,6 +205,48 @@ def precision(a):
                 }), flush=True)
 
 
+def layouts(a):
+    """The frozen body's forward pass on a batch of 224x224 images, no
+    gradients, the configurations alternated round by round (the load moves):
+    fp32 in PyTorch's default layout, fp32 channels-last, bfloat16 autocast
+    channels-last. vgg16: `features` (the same in either mode); resnet18:
+    everything before `fc`, in train mode (its BatchNorm, as the lecture's fit
+    runs it). Median seconds per batch and the output's largest difference
+    from fp32, relative to the output's largest magnitude."""
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = lecture_model(a.model)
+    if a.model == "vgg16":
+        body = model.features.eval()
+    else:
+        body = nn.Sequential(*list(model.children())[:-1]).train()
+    x = torch.rand(a.batch_size, 3, 224, 224)
+    state = {k: v.clone() for k, v in body.state_dict().items()}
+    configs = [("fp32", False, False), ("fp32 channels-last", True, False),
+               ("bf16 autocast channels-last", True, True)]
+    times = {c[0]: [] for c in configs}
+    outs = {}
+    for _ in range(a.rounds):
+        for name, channels_last, bf16 in configs:
+            body.load_state_dict(state)  # BatchNorm's running statistics as at the start
+            fmt = torch.channels_last if channels_last else torch.contiguous_format
+            body.to(memory_format=fmt)
+            xs = x.contiguous(memory_format=fmt)
+            start = time.perf_counter()
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                out = body(xs).float()
+            times[name].append(time.perf_counter() - start)
+            outs[name] = out
+    ref = outs["fp32"]
+    for name, _, _ in configs:
+        t = sorted(times[name])
+        print(json.dumps({"who": "pytorch layouts", "model": a.model, "batch": a.batch_size,
+                          "config": name, "median_s": round(t[len(t) // 2], 3),
+                          "times_s": [round(v, 3) for v in times[name]],
+                          "max_rel_diff_vs_fp32": float(f"{((outs[name] - ref).abs().max() / ref.abs().max()).item():.3g}")}),
+              flush=True)
+
+
 def adam(a):
     """Seconds of one Adam step over the trainable parameters of the lecture's
     model (vgg16's new classifier: 119.6 M), PyTorch's default (foreach) and fused."""
@@ -242,6 +290,11 @@ def main():
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--steps", type=int, default=3)
     q.add_argument("--bodies", default="frozen,trainable")
+    lay = sub.add_parser("layouts")
+    lay.add_argument("--model", default="vgg16")
+    lay.add_argument("--batch-size", type=int, default=16)
+    lay.add_argument("--threads", type=int, default=2)
+    lay.add_argument("--rounds", type=int, default=5)
     d = sub.add_parser("adam")
     d.add_argument("--model", default="vgg16")
     d.add_argument("--threads", type=int, default=2)
@@ -251,6 +304,8 @@ def main():
         weights(a.out, a.model)
     elif a.what == "run":
         run(a)
+    elif a.what == "layouts":
+        layouts(a)
     elif a.what == "adam":
         adam(a)
     else:

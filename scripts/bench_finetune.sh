@@ -18,7 +18,8 @@
 #   cnn_lab-fused      (--fused) the same with Adam::fused(true) (PyTorch's fused=True)
 # --augment adds RandomHorizontalFlip to the training set's transform on
 # both sides: the frozen body's output can then not be kept.
-# --repeat N runs every contender N times, in rotating order, and reports medians.
+# --repeat N runs every contender N times, in rotating order, and reports medians
+# (of the seconds, and of each round's ratio to PyTorch: the load moves between rounds).
 # Prints seconds for epoch 1 and for all epochs, the ratios to PyTorch and the
 # load average; raw JSON lines go to target/bench/finetune-*.jsonl. Not a test:
 # the machine is shared, compare ratios from one run.
@@ -108,24 +109,29 @@ for model in dict.fromkeys(r["model"] for r in rows):
         if r["model"] == model:
             runs.setdefault(r["contender"], []).append(r)
     def figures(c):
-        # Medians over the repeats: epoch 1's seconds, the whole fit's.
+        # Over the repeats: epoch 1's seconds, the whole fit's.
         ep1 = [r["seconds"] for r in runs.get(c, []) if r.get("epoch") == 1]
         tot = [r for r in runs.get(c, []) if "total_s" in r]
         last = [r for r in runs.get(c, []) if "epoch" in r]
         if not ep1 or not tot:
             return None
         loads = [r["load_before"] for r in tot]
-        return (statistics.median(ep1), statistics.median(r["total_s"] for r in tot),
+        return (ep1, [r["total_s"] for r in tot],
                 last[-1]["val_accuracy"], f"{min(loads)}-{max(loads)}" if len(loads) > 1 else str(loads[0]),
                 tot[0].get("frozen_features", ""))
+    def ratio(base, mine):
+        # The k-th run against PyTorch's k-th (run beside it, in one round).
+        return statistics.median(b / m for b, m in zip(base, mine))
     base = figures("pytorch")
     for c in runs:
         f = figures(c)
         if f is None:
             continue
-        r1 = base[0] / f[0] if base else float("nan")
-        ra = base[1] / f[1] if base else float("nan")
+        r1 = ratio(base[0], f[0]) if base else float("nan")
+        ra = ratio(base[1], f[1]) if base else float("nan")
+        f = (statistics.median(f[0]), statistics.median(f[1])) + f[2:]
         print(f"{model:10}{c:18}{f[0]:>10.1f}{f[1]:>9.1f}{r1:>9.2f}x{ra:>7.2f}x{f[2]:>9.3f}  {f[3]:<5} {f[4][:90]}")
 print("(x = PyTorch's seconds / the contender's: above 1 is faster than PyTorch"
-      + (f"; medians of {repeat} runs each" if repeat > 1 else "") + ")")
+      + (f"; seconds: medians of {repeat} runs each; x: the median of the {repeat} rounds' ratios"
+         if repeat > 1 else "") + ")")
 PY

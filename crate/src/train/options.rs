@@ -160,7 +160,11 @@ impl FitOptions {
     /// mode and update their running statistics, as in PyTorch.
     /// [`FitResult::frozen_features`] says what was kept, and
     /// [`FitResult::frozen_features_skipped`] why nothing was. Off with
-    /// [`FitOptions::resume_from`]. See `docs/training.md`.
+    /// [`FitOptions::resume_from`]. With a random transform nothing is
+    /// kept, but each training pass runs that frozen part in eval mode
+    /// without gradients (channels-last convolutions on the CPU; the same
+    /// numbers): [`FitResult::frozen_stages_in_eval_mode`]. `false` turns
+    /// both off: every pass runs the whole model. See `docs/training.md`.
     ///
     /// ```
     /// use cnn_lab::FitOptions;
