@@ -3,9 +3,11 @@ scripts/bench_finetune.sh; crate/examples/bench_finetune.rs is cnn_lab's).
 
     python benches/pytorch_finetune.py weights OUT.safetensors --model resnet18|vgg16
     python benches/pytorch_finetune.py run FOLDER --model M --weights FILE [--photos 80]
-        [--epochs 3] [--batch-size 16] [--threads 2] [--workers 0]
+        [--epochs 3] [--batch-size 16] [--threads 2] [--workers 0] [--augment]
     python benches/pytorch_finetune.py precision [--model resnet18] [--batch-size 16]
-        [--threads 2] [--steps 3]
+        [--threads 2] [--steps 3] [--bodies frozen,trainable]
+    python benches/pytorch_finetune.py layouts [--model vgg16] [--batch-size 16]
+        [--threads 2] [--rounds 5]
     python benches/pytorch_finetune.py adam [--model vgg16] [--threads 2] [--steps 3]
 
 `weights` builds the lecture's model with random weights (torch.manual_seed(0)):
@@ -18,7 +20,8 @@ and saves its state_dict, so that both sides start from the same numbers.
 classes interleaved, every fifth to validation, DataLoader(batch_size,
 shuffle=True) (num_workers=0, the course's default), Adam(lr=1e-3),
 CrossEntropyLoss and the course's `fit`: per epoch a training pass, then
-`test_multi_classification` over the training and the validation loader. One
+`test_multi_classification` over the training and the validation loader
+(`--augment`: RandomHorizontalFlip after the resize, training set only). One
 JSON line per epoch and one for the run, as bench_finetune.rs prints.
 
 `precision` measures what the augmentation path could use on this CPU, where a
@@ -28,6 +31,10 @@ with a frozen body, in float32, channels-last, bfloat16 autocast
 (torch.autocast("cpu", dtype=torch.bfloat16)) and both; and how far bfloat16
 moves the loss and the logits from float32 over a few steps from the same
 weights. One JSON line per configuration.
+
+`layouts` times the frozen body's forward pass alone, fp32 in the default
+layout, fp32 channels-last and bfloat16 autocast channels-last, alternated
+round by round (see its docstring).
 
 `adam` times one Adam step over the model's trainable parameters (vgg16's new
 classifier holds 119.6 M), PyTorch's default and `fused=True`.
@@ -119,20 +126,23 @@ def run(a):
     torch.set_num_threads(a.threads)
     model = lecture_model(a.model)
     model.load_state_dict(load_file(a.weights))
-    transform = transforms.Compose([
-        transforms.Resize((224, 224)),
-        transforms.ToTensor(),
-        transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
-    ])
-    dataset = datasets.ImageFolder(a.folder, transform=transform)
-    train_idx, val_idx = split(dataset.targets, a.photos)
-    train_loader = DataLoader(Subset(dataset, train_idx), batch_size=a.batch_size, shuffle=True,
+    def transform(augment):
+        flip = [transforms.RandomHorizontalFlip()] if augment else []
+        return transforms.Compose([
+            transforms.Resize((224, 224)), *flip,
+            transforms.ToTensor(),
+            transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]),
+        ])
+    train_set = datasets.ImageFolder(a.folder, transform=transform(a.augment))
+    val_set = datasets.ImageFolder(a.folder, transform=transform(False))
+    train_idx, val_idx = split(train_set.targets, a.photos)
+    train_loader = DataLoader(Subset(train_set, train_idx), batch_size=a.batch_size, shuffle=True,
                               num_workers=a.workers)
-    val_loader = DataLoader(Subset(dataset, val_idx), batch_size=a.batch_size, num_workers=a.workers)
+    val_loader = DataLoader(Subset(val_set, val_idx), batch_size=a.batch_size, num_workers=a.workers)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     history, epoch_s, train_pass_s, elapsed = fit(
         train_loader, val_loader, model, nn.CrossEntropyLoss(), optimizer, a.epochs)
-    who = f"pytorch fit (DataLoader num_workers={a.workers})"
+    who = f"pytorch fit (DataLoader num_workers={a.workers})" + (" RandomHorizontalFlip" if a.augment else "")
     for e in range(a.epochs):
         print(json.dumps({"who": who, "model": a.model, "epoch": e + 1, "seconds": round(epoch_s[e], 3),
                           "train_pass_s": round(train_pass_s[e], 3),
@@ -152,7 +162,7 @@ def precision(a):
     base = lecture_model(a.model)
     state = {k: v.clone() for k, v in base.state_dict().items()}
     results = {}
-    for frozen in (True, False):
+    for frozen in [b == "frozen" for b in a.bodies.split(",")]:
         for channels_last in (False, True):
             for bf16 in (False, True):
                 torch.manual_seed(1)
@@ -195,6 +205,48 @@ def precision(a):
                 }), flush=True)
 
 
+def layouts(a):
+    """The frozen body's forward pass on a batch of 224x224 images, no
+    gradients, the configurations alternated round by round (the load moves):
+    fp32 in PyTorch's default layout, fp32 channels-last, bfloat16 autocast
+    channels-last. vgg16: `features` (the same in either mode); resnet18:
+    everything before `fc`, in train mode (its BatchNorm, as the lecture's fit
+    runs it). Median seconds per batch and the output's largest difference
+    from fp32, relative to the output's largest magnitude."""
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(0)
+    model = lecture_model(a.model)
+    if a.model == "vgg16":
+        body = model.features.eval()
+    else:
+        body = nn.Sequential(*list(model.children())[:-1]).train()
+    x = torch.rand(a.batch_size, 3, 224, 224)
+    state = {k: v.clone() for k, v in body.state_dict().items()}
+    configs = [("fp32", False, False), ("fp32 channels-last", True, False),
+               ("bf16 autocast channels-last", True, True)]
+    times = {c[0]: [] for c in configs}
+    outs = {}
+    for _ in range(a.rounds):
+        for name, channels_last, bf16 in configs:
+            body.load_state_dict(state)  # BatchNorm's running statistics as at the start
+            fmt = torch.channels_last if channels_last else torch.contiguous_format
+            body.to(memory_format=fmt)
+            xs = x.contiguous(memory_format=fmt)
+            start = time.perf_counter()
+            with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                out = body(xs).float()
+            times[name].append(time.perf_counter() - start)
+            outs[name] = out
+    ref = outs["fp32"]
+    for name, _, _ in configs:
+        t = sorted(times[name])
+        print(json.dumps({"who": "pytorch layouts", "model": a.model, "batch": a.batch_size,
+                          "config": name, "median_s": round(t[len(t) // 2], 3),
+                          "times_s": [round(v, 3) for v in times[name]],
+                          "max_rel_diff_vs_fp32": float(f"{((outs[name] - ref).abs().max() / ref.abs().max()).item():.3g}")}),
+              flush=True)
+
+
 def adam(a):
     """Seconds of one Adam step over the trainable parameters of the lecture's
     model (vgg16's new classifier: 119.6 M), PyTorch's default (foreach) and fused."""
@@ -231,11 +283,18 @@ def main():
     r.add_argument("--batch-size", type=int, default=16)
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--workers", type=int, default=0)
+    r.add_argument("--augment", action="store_true")
     q = sub.add_parser("precision")
     q.add_argument("--model", default="resnet18")
     q.add_argument("--batch-size", type=int, default=16)
     q.add_argument("--threads", type=int, default=2)
     q.add_argument("--steps", type=int, default=3)
+    q.add_argument("--bodies", default="frozen,trainable")
+    lay = sub.add_parser("layouts")
+    lay.add_argument("--model", default="vgg16")
+    lay.add_argument("--batch-size", type=int, default=16)
+    lay.add_argument("--threads", type=int, default=2)
+    lay.add_argument("--rounds", type=int, default=5)
     d = sub.add_parser("adam")
     d.add_argument("--model", default="vgg16")
     d.add_argument("--threads", type=int, default=2)
@@ -245,6 +304,8 @@ def main():
         weights(a.out, a.model)
     elif a.what == "run":
         run(a)
+    elif a.what == "layouts":
+        layouts(a)
     elif a.what == "adam":
         adam(a)
     else:

@@ -184,6 +184,7 @@ fn against_the_whole_model(
         quiet().cache_frozen_features(false),
     );
     assert_eq!(whole.frozen_features, None);
+    assert!(whole.frozen_stages_in_eval_mode.is_empty());
     assert_eq!(
         whole.frozen_features_skipped.as_deref(),
         Some("FitOptions::cache_frozen_features(false)")
@@ -294,14 +295,22 @@ fn a_batchnorm_body_in_train_mode_is_not_kept() {
 #[test]
 fn a_random_transform_is_not_kept_and_a_fixed_one_is() {
     let _lock = rng_lock();
-    let (train, val) = loaders(false);
-    let train = train.transform(RandomHorizontalFlip::new()).unwrap();
-    let result = run(&frozen_net(false), &train, &val, quiet());
+    // Not kept, but the frozen part runs in eval mode without gradients in
+    // every training pass: the whole model's result, flip for flip.
+    let flipped = || {
+        let (train, val) = loaders(true);
+        (train.transform(RandomHorizontalFlip::new()).unwrap(), val)
+    };
+    let (result, _) = against_the_whole_model(flipped, quiet(), "a random transform");
     assert_eq!(result.frozen_features, None);
     let why = result.frozen_features_skipped.unwrap();
     assert!(
         why.contains("the training loader's samples change"),
         "{why}"
+    );
+    assert_eq!(
+        result.frozen_stages_in_eval_mode,
+        ["features", "avgpool", "flatten"]
     );
 
     // A dataset read sample by sample with a deterministic transform.

@@ -9,6 +9,7 @@
 //! cargo run --release --example bench_finetune -- FOLDER --model resnet18|vgg16
 //!     --weights FILE.safetensors [--photos 80] [--epochs 3] [--batch-size 16]
 //!     [--threads 2] [--workers 2] [--cache on|off] [--fused on|off]
+//!     [--augment on|off]
 //! ```
 //!
 //! - `resnet18`: every parameter frozen, a new `fc = Linear(512, 2)`;
@@ -21,7 +22,9 @@
 //! numbers. The photos: the first `--photos` of the folder, the two classes
 //! interleaved; every fifth is the validation set. `--cache off` is
 //! `FitOptions::cache_frozen_features(false)`; `--fused on` is
-//! `Adam::fused(true)` (PyTorch's `Adam(fused=True)`). Prints one JSON line per
+//! `Adam::fused(true)` (PyTorch's `Adam(fused=True)`); `--augment on` adds
+//! `RandomHorizontalFlip` to the training set's transform (after the
+//! resize), so the frozen body's output cannot be kept. Prints one JSON line per
 //! epoch (`who`, `model`, `epoch`, `seconds`, `train_pass_s`, the four
 //! figures) and one for the run (`total_s`).
 
@@ -40,6 +43,7 @@ struct Args {
     workers: usize,
     cache: bool,
     fused: bool,
+    augment: bool,
 }
 
 fn parse_args() -> std::result::Result<Args, String> {
@@ -56,6 +60,7 @@ fn parse_args() -> std::result::Result<Args, String> {
         workers: 2,
         cache: true,
         fused: false,
+        augment: false,
     };
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
@@ -70,6 +75,7 @@ fn parse_args() -> std::result::Result<Args, String> {
             "--workers" => a.workers = number(&value)?,
             "--cache" => a.cache = value == "on",
             "--fused" => a.fused = value == "on",
+            "--augment" => a.augment = value == "on",
             _ => return Err(format!("unknown option {flag}")),
         }
     }
@@ -134,19 +140,23 @@ fn main() -> Result<()> {
     let net = model(&a.model)?;
     let net = net.as_ref();
     load_model(net, &a.weights)?;
-    let transform = || {
-        Compose::new()
-            .add(Resize::new((224, 224)))
-            .add(ToTensor::new())
+    let transform = |augment: bool| {
+        let mut t = Compose::new().add(Resize::new((224, 224)));
+        if augment {
+            t = t.add(RandomHorizontalFlip::new());
+        }
+        t.add(ToTensor::new())
             .add(Normalize::new([0.485, 0.456, 0.406], [0.229, 0.224, 0.225]))
     };
-    let folder = std::sync::Arc::new(ImageFolder::new(&a.folder)?.transform(transform()));
+    let folder = ImageFolder::new(&a.folder)?;
     let (train_idx, val_idx) = split(&folder.targets(), a.photos);
+    let train_set = std::sync::Arc::new(folder.transform(transform(a.augment)));
+    let val_set = std::sync::Arc::new(ImageFolder::new(&a.folder)?.transform(transform(false)));
     let train_loader =
-        DataLoader::from_dataset(Subset::shared(folder.clone(), train_idx)?, a.batch_size)?
+        DataLoader::from_dataset(Subset::shared(train_set, train_idx)?, a.batch_size)?
             .shuffle(true)
             .num_workers(a.workers);
-    let val_loader = DataLoader::from_dataset(Subset::shared(folder, val_idx)?, a.batch_size)?
+    let val_loader = DataLoader::from_dataset(Subset::shared(val_set, val_idx)?, a.batch_size)?
         .num_workers(a.workers);
     let mut optimizer = Adam::new(net.parameters(), 1e-3);
     if a.fused {
@@ -190,6 +200,10 @@ fn main() -> Result<()> {
     }
     let kept = match (&result.frozen_features, &result.frozen_features_skipped) {
         (Some(k), _) => format!("kept {} ({} samples)", k.stages.join(", "), k.samples),
+        (None, _) if !result.frozen_stages_in_eval_mode.is_empty() => format!(
+            "not kept, run in eval mode: {}",
+            result.frozen_stages_in_eval_mode.join(", ")
+        ),
         (None, Some(why)) => format!("not kept: {why}"),
         (None, None) => String::new(),
     };

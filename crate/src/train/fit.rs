@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::device::pass_device;
 use super::evaluate::{evaluate, evaluate_features, non_empty};
-use super::frozen::{self, FeatureCache};
+use super::frozen::{self, FeatureCache, Frozen, Split};
 use super::graphed::{eager_step, GraphedStep};
 use super::options::{FitOptions, FitResult};
 use super::parts::best::{BestModel, EarlyStopping};
@@ -82,10 +82,11 @@ where
         optimizer,
         train_loader.batch_size(),
     )?;
-    let (mut cache, skipped) =
+    let (mut cache, eval_mode, skipped) =
         match frozen::cache_for(model.as_dyn(), [train_loader, val_loader], device, &options) {
-            Ok(cache) => (Some(cache), None),
-            Err(why) => (None, Some(why)),
+            Frozen::Cache(cache) => (Some(cache), None, None),
+            Frozen::EvalMode(split, why) => (None, Some(split), Some(why)),
+            Frozen::Whole(why) => (None, None, Some(why)),
         };
     let mut parts = fit_parts::<M, O>(&options, train_loader, val_loader);
     let start = Instant::now();
@@ -127,6 +128,7 @@ where
             &mut line,
             &mut parts,
             cache.as_mut(),
+            eval_mode.as_ref(),
         );
         drop(line);
         let loss = pass.map_err(|e| interrupted_in_epoch(e, &learner))?;
@@ -167,6 +169,9 @@ where
         Some((Some(off), _)) => result.frozen_features_skipped = Some(off.to_string()),
         Some((None, report)) => result.frozen_features = Some(report),
         None => result.frozen_features_skipped = skipped,
+    }
+    if let Some(split) = &eval_mode {
+        result.frozen_stages_in_eval_mode = split.names().to_vec();
     }
     println!("{} 초", py_float(result.elapsed.as_secs_f64()));
     Ok(result)
@@ -269,12 +274,15 @@ where
         &mut line,
         &mut [],
         None,
+        None,
     )
 }
 
 /// The training pass of one epoch, each batch's step followed by the
 /// parts' `batch_end` hooks. With `cache`, the batches are the frozen
-/// part's output and the step trains the rest of the model on them.
+/// part's output and the step trains the rest of the model on them; with
+/// `eval_mode`, the step runs the model as that split runs it (the frozen
+/// part in eval mode, without gradients).
 #[allow(clippy::too_many_arguments)]
 fn train_pass<M, L, O>(
     loader: &DataLoader,
@@ -285,6 +293,7 @@ fn train_pass<M, L, O>(
     line: &mut ProgressLine<'_>,
     parts: &mut [Box<dyn Part<M, O> + '_>],
     cache: Option<&mut FeatureCache<'_>>,
+    eval_mode: Option<&Split<'_>>,
 ) -> Result<f64>
 where
     M: ModuleExt + ?Sized,
@@ -309,9 +318,10 @@ where
         let (x, y) = (x.to_device(device), y.to_device(device));
         samples += x.size().first().copied().unwrap_or(0) as usize;
         let whole: &M = learner.model;
-        let model: &dyn Module = match &kept {
-            Some(pass) => pass.rest(),
-            None => whole.as_dyn(),
+        let model: &dyn Module = match (&kept, eval_mode) {
+            (Some(pass), _) => pass.rest(),
+            (None, Some(split)) => split,
+            (None, None) => whole.as_dyn(),
         };
         let optimizer = &mut *learner.optimizer;
         let loss = match graphed.as_deref_mut() {
