@@ -61,3 +61,8 @@ fn after_dep_the_analysis_is_made_in_the_background_and_cells_keep_their_types_a
 fn a_cell_ending_in_a_value_compiles_once_and_variables_keep_their_types_across_cells() {
     kernel_check(&["values"]);
 }
+
+#[test]
+fn a_let_takes_its_types_from_the_program_not_the_analyzer_and_they_round_trip() {
+    kernel_check(&["lets"]);
+}

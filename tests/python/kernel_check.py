@@ -10,6 +10,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py complete
     python kernel_check.py latency
     python kernel_check.py values
+    python kernel_check.py lets
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -751,6 +752,100 @@ def cmd_values(args):
     log.unlink()
 
 
+LETS = [
+    'let conv = Conv2d::new(1, 32, 3).stride(1).padding("same");',
+    "let t = Tensor::from_slice(&[1.0f32, 2.0, 3.0]);\nlet res = conv.try_forward_t(&t, false);",
+    "let net = TinyNet::new();\nlet p = Point { x: 1, y: 2 };",
+    "let v = vec![1.0f64, 2.0];\nlet (tup, r) = ((1i64, String::from(\"a\")), \"3\".parse::<i32>());",
+    "let mut count = 0;\ncount += 1;",
+]
+# Each variable with the type a learner would write: compiles only where the
+# kernel kept exactly that type.
+LETS_TYPED = ("{ let c2: &Conv2d = &conv; let t2: &Tensor = &t; let res2: &cnn_lab::Result<Tensor> = &res;\n"
+              "let n2: &TinyNet = &net; let p2: &Point = &p; let v2: &Vec<f64> = &v;\n"
+              "let tup2: &(i64, String) = &tup; let r2: &std::result::Result<i32, std::num::ParseIntError> = &r;\n"
+              "let c3: i32 = count;\n"
+              "println!(\"typed {} {} {} {} {:?} {} {} {:?} {}\", c2.parameters().len(), t2.size()[0], "
+              "res2.is_err(), n2.parameters().len(), p2, v2.iter().sum::<f64>(), tup2.1, r2, c3); }")
+LETS_WANT = "typed 2 3 true 2 Point { x: 1, y: 2 } 3 a Ok(3) 1"
+
+
+def cmd_lets(args):
+    """A cell's new variables get their types from the running program
+    (11-types-from-the-program.patch): right after `:dep`, as Jupyter's Run
+    All sends the cells, each `let` compiles and runs without asking
+    rust-analyzer (whose first type check is still being made in the
+    background), and the next cells see each variable with exactly its
+    type: a cnn_lab layer, a `Tensor`, a `Result` of cnn_lab's, a derived
+    user model and struct, a `Vec<f64>`, a tuple, a std `Result`, a `let
+    mut`. After a compile error and a panic they are all still there."""
+    import tempfile
+
+    log = Path(tempfile.mkstemp(prefix="cnn_lab-kernel-timing-", suffix=".txt")[1])
+    env = {**os.environ, "CNN_LAB_KERNEL_TIMING": "1"}
+    with open(log, "w") as stderr, Kernel(env=env, stderr=stderr) as k:
+        def run(code, status="ok"):
+            mark = len(log.read_text(errors="replace"))
+            reply, own, _, _ = k.execute(code)
+            text = outputs_text(own)
+            if reply["status"] != status:
+                fail(f"{code!r}: reply {reply['status']}, expected {status}: {text[:600]}")
+            phases = [l[len("cnn_lab timing: "):] for l in log.read_text(errors="replace")[mark:].splitlines()
+                      if l.startswith("cnn_lab timing: ")]
+            return text, phases
+
+        # Run All: every cell is queued at once; the first `let` follows the
+        # `:dep` before the analysis can have been made.
+        cells = [DEP, VALUES_ITEMS] + LETS
+        ids = [k.kc.execute(c) for c in cells]
+        done, idle, status = 0, {}, {}
+        while len(idle) < len(ids):
+            msg = k._pump(900)
+            parent = msg["parent_header"].get("msg_id")
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                idle[parent] = log.read_text(errors="replace")
+            elif msg["msg_type"] == "error":
+                fail(f"Run All: {msg['content']['ename']}: {msg['content']['evalue']}")
+        for _ in ids:
+            reply = k.kc.get_shell_msg(timeout=60)
+            status[reply["parent_header"]["msg_id"]] = reply["content"]["status"]
+        if any(v != "ok" for v in status.values()):
+            fail(f"Run All: replies {list(status.values())}")
+        text = log.read_text(errors="replace")
+        lines = [l for l in text.splitlines() if l.startswith("cnn_lab timing: ")]
+        if any("waited for the background analysis" in l or "variables' types" in l
+               or "types from rust-analyzer" in l for l in lines):
+            fail(f"a `let` asked rust-analyzer for its types: {lines}")
+        if sum("types from the program:" in l for l in lines) < len(LETS):
+            fail(f"not every `let` cell named its types from the program: {lines}")
+        first_let = idle[ids[2]]
+        still = "background analysis: warm" not in first_let
+        print(f"lets: Run All answered {len(LETS)} `let` cells without rust-analyzer; the first "
+              f"while the background analysis was {'still running' if still else 'already ready'}")
+        for before, want_status in [(None, None), ('let n: i32 = "not a number";', "error"),
+                                    ('let _z = v.len();\npanic!("deliberate");', "error")]:
+            if before:
+                run(before, status=want_status)
+            out, _ = run(LETS_TYPED)
+            print(f"lets: after {before or 'Run All'!r}: {out.strip()}")
+            if LETS_WANT not in out:
+                fail(f"variables lost their values or types: {out!r}, expected {LETS_WANT!r}")
+        # A variable shadowed with another type, and a `let` whose compile
+        # fails: upstream's error, the variables as they were.
+        run('let v = String::from("now a string");')
+        out, _ = run("{ let s: &String = &v; println!(\"{s} {}\", count); }")
+        if "now a string 1" not in out:
+            fail(f"a shadowed variable did not take its new type: {out!r}")
+        out, _ = run("let bad = undefined_name + 1;", status="error")
+        if "undefined_name" not in out:
+            fail(f"a `let` that does not compile lost its error: {out!r}")
+        run("count += 1;")
+        out, _ = run('println!("count {count}");')
+        if "count 2" not in out:
+            fail(f"a `let mut` lost its mutability or value: {out!r}")
+    log.unlink()
+
+
 def main():
     # The checks are of what a learner sees by default: no backtraces.
     os.environ.pop("RUST_BACKTRACE", None)
@@ -780,6 +875,8 @@ def main():
     p.set_defaults(func=cmd_latency)
     p = sub.add_parser("values")
     p.set_defaults(func=cmd_values)
+    p = sub.add_parser("lets")
+    p.set_defaults(func=cmd_lets)
     args = parser.parse_args()
     args.func(args)
 
