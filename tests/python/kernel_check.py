@@ -813,6 +813,22 @@ STOP_CELL = """let lost = 5;
 Err::<(), _>(cnn_lab::Error::Interrupted("stopped by the test".into()))?;"""
 
 
+def thread_nice(pid, name=None):
+    """The nice value of `pid`'s thread called `name` (its main thread
+    without one), from /proc; None while there is no such thread."""
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        try:
+            if name is not None and (task / "comm").read_text().strip() != name:
+                continue
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue
+        if name is None and task.name != str(pid):
+            continue
+        return int(stat[stat.rindex(")") + 2:].split()[16])
+    return None
+
+
 def cmd_lets(args):
     """A cell's new variables get their types from the running program
     (11-types-from-the-program.patch): right after `:dep`, as Jupyter's Run
@@ -842,7 +858,12 @@ def cmd_lets(args):
         cells = [DEP, VALUES_ITEMS] + LETS
         ids = [k.kc.execute(c) for c in cells]
         done, idle, status = 0, {}, {}
+        analysis_nice = None
         while len(idle) < len(ids):
+            # The analysis thread yields the cores to the cells' compiles
+            # (13-analysis-yields.patch): seen while it runs.
+            if analysis_nice is None:
+                analysis_nice = thread_nice(k.km.provisioner.pid, "cnn_lab-ra")
             msg = k._pump(900)
             parent = msg["parent_header"].get("msg_id")
             if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
@@ -865,6 +886,13 @@ def cmd_lets(args):
         # kernel's stderr at that `let`'s idle has no "warm" line yet (the
         # analysis' first type check takes 10-20 s of CPU; the `let`, one
         # compile). An order, not a time.
+        if analysis_nice is None:
+            fail("no analysis thread (cnn_lab-ra) was seen while the Run All ran")
+        print(f"lets: the analysis thread ran at nice {analysis_nice}, the kernel at "
+              f"{thread_nice(k.km.provisioner.pid)}")
+        if analysis_nice != max(10, thread_nice(os.getpid())) or \
+                thread_nice(k.km.provisioner.pid) != thread_nice(os.getpid()):
+            fail(f"the analysis thread does not yield to the cells: nice {analysis_nice}")
         first_let = idle[ids[2]]
         if "background analysis: warm" in first_let:
             fail("the analysis was already done when the first `let` was answered: this run "
