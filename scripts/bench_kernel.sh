@@ -4,7 +4,8 @@
 # of a trivial cell, and where it goes. Through the real Jupyter kernel
 # (jupyter_client); see scripts/bench_kernel.py.
 #   scripts/bench_kernel.sh [--cold] [--repeat N] [--trivial N] [--linkers mold,system]
-#                           [--kernels BIN,default] [--no-breakdown] [--no-phases] [--notebook NB]
+#                           [--kernels BIN,default] [--no-breakdown] [--no-phases]
+#                           [--no-completions] [--notebook NB]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh"
