@@ -7,12 +7,17 @@ timed with strace.
 
     scripts/bench_kernel.sh [--repeat N] [--trivial N] [--cold]
                             [--linkers mold,system] [--kernels BIN,BIN]
-                            [--no-breakdown] [--no-phases]
+                            [--no-breakdown] [--no-phases] [--no-completions]
+                            [--notebook NB]
 
 Also (unless --no-phases) a learner's first cells as the kernel itself
 accounts for them (CNN_LAB_KERNEL_TIMING=1): a `:dep`, a first `let` sent at
 once (Jupyter's Run All) and one sent after the background analysis is
-ready (a learner who reads the next cell first), then the trivial cell.
+ready (a learner who reads the next cell first), then `let` cells and the
+trivial cell; (unless --no-completions) how long after a new kernel's `:dep`
+Tab and Shift+Tab answer on the names a learner types; and (unless
+--notebook "") Run All of notebooks/mnist_cnn.ipynb
+without its `fit` cells, every cell sent at once as Jupyter does.
 
 Run by scripts/bench_kernel.sh (after set-up). Prints one table; the figures
 move with the machine's load, so compare rows from one run.
@@ -149,6 +154,11 @@ def phases(trivial):
                                                   else "sent at once (Run All)")
                 results[name] = [secs]
                 if pause:
+                    for i in range(trivial):
+                        secs, _, err = k.run(f"let y{i} = x + {i};")
+                        if err:
+                            raise SystemExit(f"a `let` cell failed: {err}")
+                        results.setdefault("`let` cell `let yN = x + N;`", []).append(secs)
                     for _ in range(trivial):
                         secs, _, _ = k.run(TRIVIAL)
                         results.setdefault(f"phases: trivial cell `{TRIVIAL}`", []).append(secs)
@@ -175,6 +185,96 @@ def phases(trivial):
     return results
 
 
+# Tab and Shift+Tab on what a learner types (issue 33's list), as
+# tests/python/kernel_check.py `complete` asks them: the lecture's model is a
+# `#[derive(Module)]` struct.
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+import kernel_check  # noqa: E402
+
+
+def completions(give_up_s=60):
+    """Seconds from a new kernel's `:dep` request until Tab on each name
+    offers what is wanted and Shift+Tab on each item finds its rustdoc:
+    every question not yet answered is asked again once a second, until
+    `give_up_s` after the first asking (then None)."""
+    import queue
+
+    k = Kernel(ROOT / "notebooks")
+    results, pending = {}, []
+    for code, want in kernel_check.COMPLETIONS:
+        pending.append((f"Tab `{code}` -> `{want}`",
+                        lambda code=code: k.kc.complete(code, len(code)),
+                        lambda c, want=want: any(m.startswith(want) for m in c.get("matches", []))))
+    for item, path, pattern in kernel_check.INSPECTIONS:
+        words = " ".join(kernel_check.rustdoc_first_line(path, pattern).replace("`", "").split()[:3])
+        pending.append((f"Shift+Tab `{item}` -> its rustdoc",
+                        lambda item=item: k.kc.inspect(item, len(item), detail_level=0),
+                        lambda c, words=words: c.get("found") and words in " ".join(
+                            c["data"].get("text/plain", "").split())))
+    try:
+        started = time.monotonic()
+        _, _, err = k.run(DEP_LINE + "\nuse cnn_lab::*;")
+        if err:
+            raise SystemExit(f"`:dep` failed: {err}")
+        _, _, err = k.run(kernel_check.COMPLETION_SETUP)
+        if err:
+            raise SystemExit(f"the completion cell failed: {err}")
+        deadline = time.monotonic() + give_up_s
+        while pending and time.monotonic() < deadline:
+            for question in list(pending):
+                name, send, ok = question
+                msg_id = send()
+                while True:
+                    try:
+                        reply = k.kc.get_shell_msg(timeout=give_up_s)
+                    except queue.Empty:
+                        raise SystemExit(f"no reply within {give_up_s} s: {name}")
+                    if reply["parent_header"].get("msg_id") == msg_id:
+                        break
+                if ok(reply["content"]):
+                    results[name] = time.monotonic() - started
+                    pending.remove(question)
+            time.sleep(1.0)
+        for name, _, _ in pending:
+            results[name] = None
+    finally:
+        k.close()
+    return results
+
+
+def run_all_notebook(path, skip=("fit(", "plot_fit_result(")):
+    """Jupyter's Run All of `path` in a new kernel, every code cell sent at
+    once, except those starting a training (`fit`) or using its result:
+    (seconds from the first request to the last idle, [(seconds, first
+    line) of each cell from its busy to its idle])."""
+    import json
+
+    cells = ["".join(c["source"]) for c in json.loads(Path(path).read_text())["cells"]
+             if c["cell_type"] == "code"]
+    cells = [c for c in cells if not any(s in c for s in skip)]
+    k = Kernel(Path(path).parent)
+    try:
+        started = time.monotonic()
+        ids = [k.kc.execute(c) for c in cells]
+        busy, idle, errors = {}, {}, []
+        while len(idle) < len(ids):
+            msg = k.kc.get_iopub_msg(timeout=600)
+            parent = msg["parent_header"].get("msg_id")
+            if msg["msg_type"] == "status":
+                state = msg["content"]["execution_state"]
+                (busy if state == "busy" else idle).setdefault(parent, time.monotonic())
+            elif msg["msg_type"] == "error":
+                errors.append(f"{msg['content']['ename']}: {msg['content']['evalue']}")
+        total = time.monotonic() - started
+        if errors:
+            raise SystemExit(f"Run All of {path}: {errors}")
+        per_cell = [(idle[i] - busy.get(i, started), c.splitlines()[0][:50])
+                    for i, c in zip(ids, cells) if i in idle]
+    finally:
+        k.close()
+    return total, per_cell
+
+
 def table(title, results):
     print(f"\n{title}")
     print(f"{'measure':52} {'median s':>9} {'min s':>7} {'max s':>7} {'n':>3}")
@@ -196,6 +296,9 @@ def main():
                         "~/.cache/cnn_lab/kernel/bin/evcxr_jupyter-<key>; `default`: this checkout's)")
     p.add_argument("--no-breakdown", action="store_true")
     p.add_argument("--no-phases", action="store_true")
+    p.add_argument("--no-completions", action="store_true")
+    p.add_argument("--notebook", default="notebooks/mnist_cnn.ipynb",
+                   help="Run All of this notebook without `fit` (\"\" to skip)")
     args = p.parse_args()
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     print(f"bench_kernel: {os.cpu_count()} cores, load average {load} at the start")
@@ -248,6 +351,22 @@ def run_all(args):
         table(f"linker: {linker or 'the kernel default'}", results)
     if not args.no_phases:
         table("a learner's first cells, and the kernel's account of them", phases(args.trivial))
+    if not args.no_completions:
+        results = completions()
+        missing = [name for name, secs in results.items() if secs is None]
+        table("completions: seconds from a new kernel's `:dep` request (asked each second)",
+              {name: [secs] for name, secs in results.items() if secs is not None})
+        for name in missing:
+            print(f"  not within 60 s: {name}")
+    if args.notebook:
+        total, per_cell = run_all_notebook(ROOT / args.notebook)
+        slowest = sorted(per_cell, reverse=True)[:3]
+        table(f"Run All of {args.notebook}, {len(per_cell)} code cells (no `fit`)", {
+            "Run All, first request to last idle": [total],
+            "one cell (busy to idle)": [secs for secs, _ in per_cell],
+        })
+        for secs, line in slowest:
+            print(f"  slowest: {secs:6.2f} s  {line}")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 # (jupyter_client); see scripts/bench_kernel.py.
 #   scripts/bench_kernel.sh [--cold] [--repeat N] [--trivial N] [--linkers mold,system]
 #                           [--kernels BIN,default] [--no-breakdown] [--no-phases]
+#                           [--no-completions] [--notebook NB]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 "$here/setup.sh"

@@ -1,8 +1,10 @@
 //! The project's kernel (evcxr_jupyter with scripts/kernel/patches/) as
 //! Jupyter clients meet it, through jupyter_client and nbclient: errors never
 //! arrive after their cell's idle, failed cells are Jupyter errors, and an
-//! interrupt stops `fit` without losing the notebook's variables. The checks
-//! themselves are in tests/python/kernel_check.py; each prints its figures.
+//! interrupt stops `fit` without losing the notebook's variables; a value cell
+//! compiles once, a `let` never waits for rust-analyzer and its variables keep
+//! their types, and Tab sees a derived model's methods. The checks themselves
+//! are in tests/python/kernel_check.py; each prints its figures.
 
 mod common;
 
@@ -48,7 +50,7 @@ fn cell_libraries_stay_small_and_a_new_kernel_clears_the_previous_ones_from_its_
 }
 
 #[test]
-fn tab_completes_cnn_labs_and_stds_names_and_shift_tab_shows_their_rustdoc() {
+fn tab_completes_cnn_labs_stds_and_a_derived_models_names_and_shift_tab_shows_their_rustdoc() {
     kernel_check(&["complete"]);
 }
 
@@ -60,4 +62,9 @@ fn after_dep_the_analysis_is_made_in_the_background_and_cells_keep_their_types_a
 #[test]
 fn a_cell_ending_in_a_value_compiles_once_and_variables_keep_their_types_across_cells() {
     kernel_check(&["values"]);
+}
+
+#[test]
+fn a_let_takes_its_types_from_the_program_and_they_survive_errors_panics_and_stop() {
+    kernel_check(&["lets"]);
 }
