@@ -173,6 +173,14 @@ def main():
                 out = model(x)
             tensors[f"{name}.x"] = x
             tensors[f"{name}.out"] = out.contiguous()
+            # PyTorch's own output in the channels-last layout (which
+            # cnn_lab's eval-mode convolutions use): how far float32 rounding
+            # in another layout moves this model's logits.
+            with torch.no_grad():
+                model.to(memory_format=torch.channels_last)
+                out_cl = model(x.to(memory_format=torch.channels_last))
+                model.to(memory_format=torch.contiguous_format)
+            tensors[f"{name}.out_channels_last"] = out_cl.contiguous()
             entry["photo_weights"] = photo_probs(name, model, photos, tensors, presets)
             torch.save(model.state_dict(), f"{out_dir}/{name}.pth")
             if name == "densenet121":
