@@ -26,6 +26,8 @@
 set -euo pipefail
 # shellcheck source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=bench_photos.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_photos.sh"
 cd "$CNN_LAB_ROOT"
 
 photos=80 epochs=3 batch_size=16 threads=2 models="resnet18 vgg16" uncached=0 fused=0 augment=0 repeat=1
@@ -45,22 +47,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-py="$CNN_LAB_VENV/bin/python"
-out_dir="$CNN_LAB_ROOT/target/bench"
-folder="$out_dir/photos"
-mkdir -p "$out_dir"
-if [ ! -f "$folder/.complete" ]; then
-  rm -rf "$folder"
-  "$py" benches/pytorch_images.py make "$folder"
-  touch "$folder/.complete"
-fi
+bench_photos
 # CNN_LAB_BENCH_FINETUNE_BIN: an already built bench_finetune.
-if [ -n "${CNN_LAB_BENCH_FINETUNE_BIN:-}" ]; then
-  bin="$CNN_LAB_BENCH_FINETUNE_BIN"
-else
-  cargo build --release --quiet -p cnn_lab --example bench_finetune
-  bin="${CARGO_TARGET_DIR:-$CNN_LAB_ROOT/target}/release/examples/bench_finetune"
-fi
+bench_example bench_finetune CNN_LAB_BENCH_FINETUNE_BIN
 results="$out_dir/finetune-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 common=(--photos "$photos" --epochs "$epochs" --batch-size "$batch_size" --threads "$threads")
 py_extra=() rs_extra=()

@@ -21,6 +21,8 @@
 set -euo pipefail
 # shellcheck source=env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=bench_photos.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_photos.sh"
 cd "$CNN_LAB_ROOT"
 
 repeat=1 workers=2 batch_size=32 epochs=2 stages=0 mnist=1
@@ -37,24 +39,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-py="$CNN_LAB_VENV/bin/python"
-out_dir="$CNN_LAB_ROOT/target/bench"
-folder="$out_dir/photos"
-mkdir -p "$out_dir"
-if [ ! -f "$folder/.complete" ]; then
-  rm -rf "$folder"
-  "$py" benches/pytorch_images.py make "$folder"
-  touch "$folder/.complete"
-fi
-
+bench_photos
 # CNN_LAB_BENCH_IMAGES_BIN: an already built bench_images instead of
 # building the release one.
-if [ -n "${CNN_LAB_BENCH_IMAGES_BIN:-}" ]; then
-  bin="$CNN_LAB_BENCH_IMAGES_BIN"
-else
-  cargo build --release --quiet -p cnn_lab --example bench_images
-  bin="${CARGO_TARGET_DIR:-$CNN_LAB_ROOT/target}/release/examples/bench_images"
-fi
+bench_example bench_images CNN_LAB_BENCH_IMAGES_BIN
 results="$out_dir/images-$(date -u +%Y%m%dT%H%M%SZ).jsonl"
 common=(--batch-size "$batch_size" --epochs "$epochs" --threads 1)
 
