@@ -114,7 +114,7 @@ fi
 if [ ! -x "$bin" ]; then
   total=()
   if [ -d "$cache/target/release/deps" ]; then
-    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; only the two evcxr crates: 1–3 minutes)"
+    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; usually only the two evcxr crates, 1–3 minutes; longer when the series changed its locked dependencies)"
   else
     say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; ~340 crates, 9–11 minutes on 2 cores the first time)"
   fi
