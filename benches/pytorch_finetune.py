@@ -271,45 +271,35 @@ def adam(a):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="what", required=True)
+
+    def command(name, model, batch_size=True):
+        """A subcommand with --model (default `model`), --threads and, if
+        `batch_size`, --batch-size."""
+        c = sub.add_parser(name)
+        c.add_argument("--model", default=model)
+        c.add_argument("--threads", type=int, default=2)
+        if batch_size:
+            c.add_argument("--batch-size", type=int, default=16)
+        return c
+
     w = sub.add_parser("weights")
     w.add_argument("out")
     w.add_argument("--model", default="resnet18")
-    r = sub.add_parser("run")
+    r = command("run", "resnet18")
     r.add_argument("folder")
-    r.add_argument("--model", default="resnet18")
     r.add_argument("--weights", required=True)
     r.add_argument("--photos", type=int, default=80)
     r.add_argument("--epochs", type=int, default=3)
-    r.add_argument("--batch-size", type=int, default=16)
-    r.add_argument("--threads", type=int, default=2)
     r.add_argument("--workers", type=int, default=0)
     r.add_argument("--augment", action="store_true")
-    q = sub.add_parser("precision")
-    q.add_argument("--model", default="resnet18")
-    q.add_argument("--batch-size", type=int, default=16)
-    q.add_argument("--threads", type=int, default=2)
+    q = command("precision", "resnet18")
     q.add_argument("--steps", type=int, default=3)
     q.add_argument("--bodies", default="frozen,trainable")
-    lay = sub.add_parser("layouts")
-    lay.add_argument("--model", default="vgg16")
-    lay.add_argument("--batch-size", type=int, default=16)
-    lay.add_argument("--threads", type=int, default=2)
-    lay.add_argument("--rounds", type=int, default=5)
-    d = sub.add_parser("adam")
-    d.add_argument("--model", default="vgg16")
-    d.add_argument("--threads", type=int, default=2)
-    d.add_argument("--steps", type=int, default=3)
+    command("layouts", "vgg16").add_argument("--rounds", type=int, default=5)
+    command("adam", "vgg16", batch_size=False).add_argument("--steps", type=int, default=3)
     a = p.parse_args()
-    if a.what == "weights":
-        weights(a.out, a.model)
-    elif a.what == "run":
-        run(a)
-    elif a.what == "layouts":
-        layouts(a)
-    elif a.what == "adam":
-        adam(a)
-    else:
-        precision(a)
+    {"weights": lambda: weights(a.out, a.model), "run": lambda: run(a), "layouts": lambda: layouts(a),
+     "adam": lambda: adam(a), "precision": lambda: precision(a)}[a.what]()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ use tch::Tensor;
 
 use super::weights::Weights;
 use crate::error::{Error, Result};
-use crate::nn::{Module, ModuleExt};
+use crate::nn::{Module, ModuleExt, Stage};
 
 /// torchvision's keyword arguments to a model builder, builder style:
 /// `resnet18(weights=None, num_classes=2)` is
@@ -328,4 +328,19 @@ pub(crate) fn pool_classify(
 ) -> Tensor {
     let pooled = avgpool.forward_t(&features.forward_t(x, train), train);
     classifier.forward_t(&pooled.flatten(1, -1), train)
+}
+
+/// [`pool_classify`] as a chain ([`Module::chain`]): `features`, `avgpool`,
+/// `flatten(1)`, `classifier` (AlexNet, VGG).
+pub(crate) fn pool_classify_stages<'a>(
+    features: &'a dyn Module,
+    avgpool: &'a dyn Module,
+    classifier: &'a dyn Module,
+) -> Vec<Stage<'a>> {
+    vec![
+        Stage::Module("features", features),
+        Stage::Module("avgpool", avgpool),
+        Stage::FLATTEN,
+        Stage::Module("classifier", classifier),
+    ]
 }

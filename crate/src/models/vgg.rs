@@ -3,7 +3,9 @@
 
 use tch::Tensor;
 
-use super::options::{init, init_fan_out_convs, load_weights, ModelOptions};
+use super::options::{
+    init, init_fan_out_convs, load_weights, pool_classify, pool_classify_stages, ModelOptions,
+};
 use super::weights::Weights;
 use crate::error::Result;
 use crate::nn::{
@@ -89,20 +91,12 @@ impl VGG {
 
     /// `features`, `avgpool`, `flatten(1)`, `classifier`.
     pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
-        x.apply_t(&self.features, train)
-            .apply_t(&self.avgpool, train)
-            .flatten(1, -1)
-            .apply_t(&self.classifier, train)
+        pool_classify(x, &self.features, &self.avgpool, &self.classifier, train)
     }
 
     /// The forward pass as a chain ([`Module::chain`]): `features`, `avgpool`, `flatten(1)`, `classifier`.
     pub fn stages(&self) -> Vec<Stage<'_>> {
-        vec![
-            Stage::Module("features", &self.features),
-            Stage::Module("avgpool", &self.avgpool),
-            Stage::FLATTEN,
-            Stage::Module("classifier", &self.classifier),
-        ]
+        pool_classify_stages(&self.features, &self.avgpool, &self.classifier)
     }
 }
 
