@@ -8,7 +8,9 @@
 # available), CNN_LAB_CELL_TIMEOUT (seconds per cell, default 3600).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-"$here/setup.sh"
+# A headless run needs no completions: the lean kernel will do where the
+# whole one is not built yet (scripts/kernel/build.sh).
+"$here/setup.sh" --no-analysis
 # shellcheck source=scripts/env.sh
 source "$here/env.sh"
 exec "$CNN_LAB_VENV/bin/python" "$here/notebooks.py" run "$@"

@@ -5,7 +5,9 @@
 #      and Jupyter (nbclient for headless runs, JupyterLab);
 #   2. at the same time (it needs no torch, the venv mostly the network): the
 #      project's kernel, evcxr_jupyter 0.22.0 with scripts/kernel/patches/
-#      (scripts/kernel/build.sh), built once per machine;
+#      (scripts/kernel/build.sh), built once per machine; with --no-analysis
+#      (scripts/run_notebooks.sh: a headless run needs no completions) the
+#      lean kernel, half the build, unless the whole one is there;
 #   3. the `cnn_lab` Jupyter kernel (scripts/kernel.sh) registered for this
 #      checkout in target/jupyter (env.sh puts it on JUPYTER_PATH), and for the
 #      user with --user-kernel, for a Jupyter started elsewhere;
@@ -20,11 +22,13 @@ cd "$CNN_LAB_ROOT"
 
 user_kernel=0
 warm=1
+kernel=()
 for arg in "$@"; do
   case "$arg" in
     --user-kernel) user_kernel=1 ;;
     --no-warm) warm=0 ;;
-    *) echo "setup.sh: unknown option $arg (known: --user-kernel, --no-warm)" >&2; exit 2 ;;
+    --no-analysis) kernel=(--lean) ;;
+    *) echo "setup.sh: unknown option $arg (known: --user-kernel, --no-warm, --no-analysis)" >&2; exit 2 ;;
   esac
 done
 
@@ -54,7 +58,7 @@ if [ ! -x "$CNN_LAB_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$w
 fi
 
 # 2. The kernel binary (a no-op when already built; it says what it does).
-"$CNN_LAB_ROOT/scripts/kernel/build.sh"
+"$CNN_LAB_ROOT/scripts/kernel/build.sh" "${kernel[@]}"
 
 if [ -n "$venv_pid" ]; then
   wait "$venv_pid" || { echo "setup: installing the venv failed (see pip's message above)" >&2; exit 1; }
@@ -119,3 +123,7 @@ if [ "$warm" = 1 ]; then
     touch "$warm_stamp"
   fi
 fi
+case "$(readlink "$CNN_LAB_ROOT/target/kernel/evcxr_jupyter")" in
+  *-lean) say "the kernel runs every cell; Tab completion and Shift+Tab come with its analysis," \
+    "which scripts/setup.sh builds (about 5 minutes on 2 cores)" ;;
+esac

@@ -68,3 +68,8 @@ fn a_cell_ending_in_a_value_compiles_once_and_variables_keep_their_types_across_
 fn a_let_takes_its_types_from_the_program_and_they_survive_errors_panics_and_stop() {
     kernel_check(&["lets"]);
 }
+
+#[test]
+fn the_lean_kernel_runs_cells_and_keeps_variables_as_the_whole_one_without_completions() {
+    kernel_check(&["lean"]);
+}

@@ -11,7 +11,23 @@
 # crates (the dependencies stay compiled), and a re-run with nothing changed
 # only refreshes the link.
 #
+# The kernel comes in two builds of the same series. The whole kernel has
+# rust-analyzer's analysis (Tab completion, Shift+Tab, the rare variable type
+# the running program cannot name); its semantic crates are about half of the
+# build. The lean kernel (evcxr without its `analysis` feature,
+# 14-analysis-optional.patch) runs every cell the same and is what a headless
+# run needs: scripts/run_notebooks.sh builds only it on a new machine, so the
+# first notebook runs ~5 minutes sooner, and scripts/setup.sh adds the
+# analysis (its dependencies then stay compiled). The link names the whole
+# kernel when it is built, else the lean one.
+#
 #   scripts/kernel/build.sh              build (if needed) and link
+#   scripts/kernel/build.sh --lean       the lean kernel, unless the whole
+#                                        one is built (then only the link)
+#   scripts/kernel/build.sh --lean-path  the lean kernel, built if missing
+#                                        (the link as it was); prints its path
+#   scripts/kernel/build.sh --stock-path upstream's evcxr_jupyter (no patches),
+#                                        built if missing; prints its path
 #   scripts/kernel/build.sh --test       also run the series' own unit tests
 #   scripts/kernel/build.sh --key        print the cache key
 #   scripts/kernel/build.sh --sources D  the patched sources in D, a git
@@ -29,6 +45,7 @@ patches=("$here"/patches/*.patch)
 key="$(for p in "${patches[@]}"; do basename "$p"; cat "$p"; done |
   cat - "$here/fetch/Cargo.lock" "$here/workspace.toml" | sha256sum | cut -c1-16)"
 bin="$cache/bin/evcxr_jupyter-$key"
+lean="$bin-lean"
 link="$CNN_LAB_ROOT/target/kernel/evcxr_jupyter"
 say() { echo "kernel: $*" >&2; }
 
@@ -78,6 +95,34 @@ build_sources() {
 
 case "${1:-}" in
   --key) echo "$key"; exit 0 ;;
+  --stock-path)
+    # Upstream's evcxr_jupyter, no patches, as `cargo install --locked
+    # evcxr_jupyter` builds it (tests/python/stock_evcxr_check.py: a
+    # learner's own evcxr). In the kernel's target folder, so the locked
+    # dependencies both builds share are compiled once.
+    stock="$cache/bin/evcxr_jupyter-stock-$VERSION"
+    if [ ! -x "$stock" ]; then
+      mkdir -p "$cache"
+      exec 8>"$cache/.lock"
+      flock 8
+      src="$cache/stock-src"
+      rm -rf "$src"
+      mkdir -p "$src"
+      cp -r "$(pristine evcxr_jupyter)" "$src/evcxr_jupyter"
+      cp "$src/evcxr_jupyter/Cargo.lock" "$src/Cargo.lock"
+      printf '[workspace]\nmembers = ["evcxr_jupyter"]\nresolver = "2"\n\n[profile.release]\ndebug = false\n' \
+        > "$src/Cargo.toml"
+      say "building a stock evcxr_jupyter $VERSION (no patches; the dependencies it shares with the kernel are compiled)"
+      CARGO_TARGET_DIR="$cache/target" python3 "$here/../progress.py" kernel -- \
+        cargo build --release --locked --manifest-path "$src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter >&2
+      mkdir -p "$cache/bin"
+      cp "$cache/target/release/evcxr_jupyter" "$stock.tmp"
+      mv "$stock.tmp" "$stock"
+    fi
+    touch "$stock"
+    echo "$stock"
+    exit 0
+    ;;
   --sources)
     patched_sources "${2:?--sources DIR}" git
     say "patched sources in $2, one commit per patch ($(git -C "$2" rev-list --count HEAD) commits)"
@@ -111,28 +156,47 @@ if ! flock -n 8; then
   say "waiting for another kernel build on this machine to finish"
   flock 8
 fi
-if [ ! -x "$bin" ]; then
-  total=()
+# build OUT WHAT CARGO-FEATURE-ARGS...: one of the two builds, into OUT.
+build() {
+  local out="$1" what="$2" total=()
+  shift 2
   if [ -d "$cache/target/release/deps" ]; then
-    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; usually only the two evcxr crates, 1–3 minutes; longer when the series changed its locked dependencies)"
+    say "building $what (evcxr_jupyter $VERSION + ${#patches[@]} patches; usually only the two evcxr crates, 1–3 minutes; longer when the series changed its locked dependencies or adds the analysis)"
   else
-    say "building the cnn_lab kernel (evcxr_jupyter $VERSION + ${#patches[@]} patches; ~340 crates, 9–11 minutes on 2 cores the first time)"
+    say "building $what (evcxr_jupyter $VERSION + ${#patches[@]} patches; ${KERNEL_FIRST_TIME:-~340 crates, 9–11 minutes on 2 cores the first time})"
   fi
   build_sources
-  [ -d "$cache/target/release/deps" ] || total=(--total "$(grep -c '^name = ' "$cache/src/Cargo.lock")")
+  [ -d "$cache/target/release/deps" ] || total=(--total "${KERNEL_CRATES:-$(grep -c '^name = ' "$cache/src/Cargo.lock")}")
   CARGO_TARGET_DIR="$cache/target" python3 "$here/../progress.py" kernel "${total[@]}" -- \
-    cargo build --release --manifest-path "$cache/src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter
+    cargo build --release --manifest-path "$cache/src/Cargo.toml" -p evcxr_jupyter --bin evcxr_jupyter "$@"
   mkdir -p "$cache/bin"
-  cp "$cache/target/release/evcxr_jupyter" "$bin.tmp"
-  mv "$bin.tmp" "$bin"
+  cp "$cache/target/release/evcxr_jupyter" "$out.tmp"
+  mv "$out.tmp" "$out"
+}
+build_lean() {
+  KERNEL_FIRST_TIME="~150 crates, about 4 minutes on 2 cores the first time; scripts/setup.sh adds the analysis for Tab completion and Shift+Tab later" \
+    KERNEL_CRATES=150 build "$lean" "the lean cnn_lab kernel, without its analysis" --no-default-features --features mimalloc
+}
+if [ "${1:-}" = --lean-path ]; then
+  [ -x "$lean" ] || build_lean >&2
+  touch "$lean"
+  echo "$lean"
+  exit 0
+elif [ "${1:-}" = --lean ]; then
+  [ -x "$bin" ] || [ -x "$lean" ] || build_lean
+elif [ ! -x "$bin" ]; then
+  build "$bin" "the cnn_lab kernel"
 fi
+# The whole kernel where it is built, else the lean one.
+use="$bin"
+[ -x "$bin" ] || use="$lean"
 # Binaries of other series (other checkouts, older versions) unused for two
 # weeks go; this one's time is refreshed each time a set-up uses it.
-touch "$bin"
-find "$cache/bin" -maxdepth 1 -name 'evcxr_jupyter-*' ! -path "$bin" -mtime +14 -delete 2>/dev/null || true
+touch "$use"
+find "$cache/bin" -maxdepth 1 -name 'evcxr_jupyter-*' ! -path "$use" -mtime +14 -delete 2>/dev/null || true
 mkdir -p "$(dirname "$link")"
-if [ "$(readlink "$link" 2>/dev/null)" != "$bin" ]; then
-  ln -sfn "$bin" "$link"
+if [ "$(readlink "$link" 2>/dev/null)" != "$use" ]; then
+  ln -sfn "$use" "$link"
 fi
 if [ "${1:-}" = "--test" ]; then
   # The unit tests the series adds to evcxr (their names start cnn_lab), in
@@ -142,4 +206,10 @@ if [ "${1:-}" = "--test" ]; then
   [ "$(cat "$cache/src/.cnn_lab-key" 2>/dev/null)" = "$key" ] || build_sources
   CARGO_TARGET_DIR="$cache/target" cargo test --release --quiet \
     --manifest-path "$cache/src/Cargo.toml" -p evcxr --lib cnn_lab
+  # And without the analysis (the lean kernel's rust_analyzer_off.rs): cargo
+  # takes features only for the package whose manifest it is given, here
+  # evcxr's own, with the workspace's lock file.
+  cp "$cache/src/Cargo.lock" "$cache/src/evcxr/Cargo.lock"
+  CARGO_TARGET_DIR="$cache/target" cargo test --release --quiet \
+    --manifest-path "$cache/src/evcxr/Cargo.toml" --lib --no-default-features cnn_lab
 fi

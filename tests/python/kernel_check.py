@@ -11,6 +11,7 @@ jupyter_client and nbclient against the real kernel.
     python kernel_check.py latency
     python kernel_check.py values
     python kernel_check.py lets
+    python kernel_check.py lean
 
 Each prints what it measured and exits non-zero on the first broken promise.
 Run by tests/kernel.rs (with the environment of scripts/env.sh).
@@ -944,6 +945,61 @@ def cmd_lets(args):
     log.unlink()
 
 
+def cmd_lean(args):
+    """The lean kernel (evcxr without its `analysis` feature,
+    14-analysis-optional.patch; what scripts/run_notebooks.sh builds on a new
+    machine) runs cells as the whole kernel does: `:dep cnn_lab`, the `let`
+    cells of `lets` and their variables with exactly their types after an
+    error and a panic, a value cell's display. What it gives up is what only
+    rust-analyzer gives: Tab offers nothing, Shift+Tab says the analysis is not
+    built, and a variable the program cannot name (a closure) is not kept,
+    with the kernel's message, the cells after it running on."""
+    import subprocess
+
+    lean = subprocess.run([str(ROOT / "scripts/kernel/build.sh"), "--lean-path"], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout.strip()
+    print(f"lean: {lean}")
+    with Kernel(env={**os.environ, "CNN_LAB_KERNEL_BIN": lean}) as k:
+        def run(code, status="ok"):
+            reply, own, _, _ = k.execute(code)
+            text = outputs_text(own)
+            if reply["status"] != status:
+                fail(f"lean: {code!r}: reply {reply['status']}, expected {status}: {text[:600]}")
+            return text, own
+
+        k.load_cnn_lab()
+        run(VALUES_ITEMS)
+        for cell in LETS:
+            run(cell)
+        for before, status in [(None, None), ('let n: i32 = "not a number";', "error"),
+                               ('let _z = v.len();\npanic!("deliberate");', "error")]:
+            if before:
+                run(before, status=status)
+            out, _ = run(LETS_TYPED)
+            print(f"lean: after {before or 'the let cells'!r}: {out.strip()}")
+            if LETS_WANT not in out:
+                fail(f"lean: variables lost their values or types: {out!r}, expected {LETS_WANT!r}")
+        _, own = run("conv")
+        if "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=same)" not in str(shown(own)):
+            fail(f"lean: a layer's display is not PyTorch's printout: {shown(own)}")
+        out, _ = run("let f = |x: i32| x + 1;\nprintln!(\"f {}\", f(1));")
+        print(f"lean: a closure: {out.strip()}")
+        if "f 2" not in out or "cannot be kept" not in out:
+            fail(f"lean: a closure's cell should run and say the variable is not kept: {out!r}")
+        out, _ = run('println!("count {count}");')
+        if "count 1" not in out:
+            fail(f"lean: the cells after a closure lost a variable: {out!r}")
+        _, content = shell_request(k, lambda: k.kc.complete("Conv2d::ne", len("Conv2d::ne")))
+        print(f"lean: Tab after 'Conv2d::ne' -> {content.get('matches')}")
+        if content.get("status") != "ok" or content.get("matches"):
+            fail(f"lean: Tab should offer nothing without the analysis: {content}")
+        _, content = shell_request(k, lambda: k.kc.inspect("Conv2d", len("Conv2d"), detail_level=0))
+        text = content.get("data", {}).get("text/plain", "")
+        print(f"lean: Shift+Tab on 'Conv2d' -> {text.strip()[:120]!r}")
+        if "built without its analysis" not in text:
+            fail(f"lean: Shift+Tab should say the analysis is not built: {content}")
+
+
 def main():
     # The checks are of what a learner sees by default: no backtraces.
     os.environ.pop("RUST_BACKTRACE", None)
@@ -975,6 +1031,8 @@ def main():
     p.set_defaults(func=cmd_values)
     p = sub.add_parser("lets")
     p.set_defaults(func=cmd_lets)
+    p = sub.add_parser("lean")
+    p.set_defaults(func=cmd_lean)
     args = parser.parse_args()
     args.func(args)
 
