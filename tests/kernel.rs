@@ -3,8 +3,10 @@
 //! arrive after their cell's idle, failed cells are Jupyter errors, and an
 //! interrupt stops `fit` without losing the notebook's variables; a value cell
 //! compiles once, a `let` never waits for rust-analyzer and its variables keep
-//! their types, and Tab sees a derived model's methods. The checks themselves
-//! are in tests/python/kernel_check.py; each prints its figures.
+//! their types, and Tab sees a derived model's methods; the lean kernel runs
+//! cells the same; and a stock evcxr_jupyter runs cnn_lab as docs/kernel.md
+//! says. The checks themselves are in tests/python/kernel_check.py and
+//! stock_evcxr_check.py; each prints its figures.
 
 mod common;
 
@@ -72,4 +74,27 @@ fn a_let_takes_its_types_from_the_program_and_they_survive_errors_panics_and_sto
 #[test]
 fn the_lean_kernel_runs_cells_and_keeps_variables_as_the_whole_one_without_completions() {
     kernel_check(&["lean"]);
+}
+
+/// A learner's own evcxr: upstream's evcxr_jupyter 0.22.0, no patches
+/// (`scripts/kernel/build.sh --stock-path`: its first build ~4 minutes, its
+/// first `:dep cnn_lab` another ~4), in the environment docs/kernel.md names.
+#[test]
+fn a_stock_evcxr_jupyter_runs_cnn_lab_in_the_environment_docs_kernel_md_names() {
+    let _guard = KERNEL.lock().unwrap_or_else(|e| e.into_inner());
+    let build = common::repo_root().join("scripts/kernel/build.sh");
+    let out = std::process::Command::new(&build)
+        .arg("--stock-path")
+        .output()
+        .expect("running scripts/kernel/build.sh --stock-path");
+    assert!(
+        out.status.success(),
+        "building a stock evcxr_jupyter failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stock = String::from_utf8(out.stdout).expect("a UTF-8 path");
+    println!(
+        "{}",
+        common::run_python("stock_evcxr_check.py", &[stock.trim()])
+    );
 }

@@ -363,6 +363,9 @@ fn summary_of_the_lecture_model_has_torchinfo_headline_figures() {
     let html = s.to_html();
     assert!(html.contains("│    └─Conv2d: 2-11"), "{html}");
     assert!(html.contains("[256, 128, 4, 4]") && html.contains("524,544"));
+    // `{:?}` is the table too, as torchinfo's repr (what an evcxr without the
+    // project's kernel shows for a cell's value).
+    assert_eq!(format!("{s:?}"), text);
 }
 
 #[test]

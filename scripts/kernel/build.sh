@@ -174,7 +174,7 @@ build() {
   mv "$out.tmp" "$out"
 }
 build_lean() {
-  KERNEL_FIRST_TIME="~150 crates, about 4 minutes on 2 cores the first time; scripts/setup.sh adds the analysis for Tab completion and Shift+Tab later" \
+  KERNEL_FIRST_TIME="~150 crates, about 2 minutes on 2 cores the first time; scripts/setup.sh adds the analysis for Tab completion and Shift+Tab later" \
     KERNEL_CRATES=150 build "$lean" "the lean cnn_lab kernel, without its analysis" --no-default-features --features mimalloc
 }
 if [ "${1:-}" = --lean-path ]; then

@@ -58,8 +58,10 @@ impl SummaryRow {
 }
 
 /// The result of [`summary`](crate::summary): torchinfo's table. `Display` prints exactly
-/// torchinfo's text; in a notebook it shows as an HTML table.
-#[derive(Clone, Debug)]
+/// torchinfo's text, and so does `Debug` (torchinfo's `repr` is its table too: an evcxr
+/// without the project's kernel shows a cell's value with `{:?}`); in a notebook it shows as
+/// an HTML table.
+#[derive(Clone)]
 pub struct Summary {
     pub(super) rows: Vec<SummaryRow>,
     pub(super) total_params: i64,
@@ -179,6 +181,12 @@ impl Summary {
             text: self.to_string(),
         }
         .show();
+    }
+}
+
+impl fmt::Debug for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
