@@ -5,7 +5,7 @@
 # and no pip cache, then `scripts/run_notebooks.sh` there; with --ci, also
 # `.ci/run` in a second such clone. Every output line is timestamped into
 # LOG (printed at the end); the steps' times come from the lines set-up
-# prints. Run it on an otherwise idle machine: it takes 30–45 minutes of
+# prints. Run it on an otherwise idle machine: it takes 10–20 minutes of
 # both cores (twice that with --ci) and ~8 GB of disk, removed afterwards
 # unless --keep.
 #
