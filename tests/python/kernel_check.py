@@ -942,6 +942,13 @@ def cmd_lets(args):
         out, _ = run('println!("count {count}");')
         if "count 2" not in out:
             fail(f"a `let mut` lost its mutability or value: {out!r}")
+        # The cells after the first ones were linked against cnn_lab's one
+        # library (15-cells-link-one-library.patch), and kept every variable.
+        linked = sum("linked against the dependency's library" in l
+                     for l in log.read_text(errors="replace").splitlines())
+        print(f"lets: {linked} cells linked against cnn_lab's library")
+        if linked == 0:
+            fail("no cell was linked against the dependency's library")
     log.unlink()
 
 
