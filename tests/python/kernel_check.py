@@ -791,13 +791,16 @@ LETS = [
     "let net = TinyNet::new();\nlet p = Point { x: 1, y: 2 };",
     "let v = vec![1.0f64, 2.0];\nlet (tup, r) = ((1i64, String::from(\"a\")), \"3\".parse::<i32>());",
     "let mut count = 0;\ncount += 1;",
+    # A type with a const generic argument: cnn_lab's `MaxPool2d` is
+    # `PoolNd<Size2, true>`.
+    "let pool = MaxPool2d::new(2).stride(2);",
 ]
 # Each variable with the type a learner would write: compiles only where the
 # kernel kept exactly that type.
 LETS_TYPED = ("{ let c2: &Conv2d = &conv; let t2: &Tensor = &t; let res2: &cnn_lab::Result<Tensor> = &res;\n"
               "let n2: &TinyNet = &net; let p2: &Point = &p; let v2: &Vec<f64> = &v;\n"
               "let tup2: &(i64, String) = &tup; let r2: &std::result::Result<i32, std::num::ParseIntError> = &r;\n"
-              "let c3: i32 = count;\n"
+              "let c3: i32 = count; let pl: &MaxPool2d = &pool;\n"
               "println!(\"typed {} {} {} {} {:?} {} {} {:?} {}\", c2.parameters().len(), t2.size()[0], "
               "res2.is_err(), n2.parameters().len(), p2, v2.iter().sum::<f64>(), tup2.1, r2, c3); }")
 LETS_WANT = "typed 2 3 true 2 Point { x: 1, y: 2 } 3 a Ok(3) 1"
