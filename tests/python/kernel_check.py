@@ -769,8 +769,7 @@ def cmd_values(args):
                  "println!(\"typed {} {} {} {:?} {} {} {:?} {}\", t2.double_value(&[]), "
                  "l2.parameters().len(), n2.parameters().len(), p2, v2.iter().sum::<f64>(), tup2.1, r2, c2); }")
         want = "typed 2.5 2 2 Point { x: 1, y: 2 } 3 a Ok(3) 1"
-        for before, status in [(None, None), ('let n: i32 = "not a number";', "error"),
-                               ('let _z = v.len();\npanic!("deliberate");', "error")]:
+        for before, status in [(None, None)] + FAILING_CELLS:
             if before:
                 run(before, status=status)
             _, _, own = run(typed)
@@ -804,6 +803,18 @@ LETS_TYPED = ("{ let c2: &Conv2d = &conv; let t2: &Tensor = &t; let res2: &cnn_l
               "println!(\"typed {} {} {} {} {:?} {} {} {:?} {}\", c2.parameters().len(), t2.size()[0], "
               "res2.is_err(), n2.parameters().len(), p2, v2.iter().sum::<f64>(), tup2.1, r2, c3); }")
 LETS_WANT = "typed 2 3 true 2 Point { x: 1, y: 2 } 3 a Ok(3) 1"
+# A compile error and a panic, after which every variable must still be
+# there with its type (`values`, `lets`, `lean`).
+FAILING_CELLS = [('let n: i32 = "not a number";', "error"),
+                 ('let _z = v.len();\npanic!("deliberate");', "error")]
+
+
+def lets_kept(out, check, after):
+    """`LETS_TYPED`'s output `out` says every variable of `LETS` kept its
+    value and type (after the cell `after`)."""
+    print(f"{check}: after {after!r}: {out.strip()}")
+    if LETS_WANT not in out:
+        fail(f"{check}: variables lost their values or types: {out!r}, expected {LETS_WANT!r}")
 # A cell that defines a variable and waits for ■ Stop the way cnn_lab's
 # loops do, then ends in their error.
 STOP_CELL = """let lost = 5;
@@ -921,17 +932,12 @@ def cmd_lets(args):
             if not sent or reply["status"] != "error" or "stopped by the test" not in text:
                 fail(f"Stop: expected the cell's interrupted error, got {reply['status']}: {text[-600:]}")
 
-        for before, want_status in [(None, None), ('let n: i32 = "not a number";', "error"),
-                                    ('let _z = v.len();\npanic!("deliberate");', "error"),
-                                    ("Stop", None)]:
+        for before, want_status in [(None, None)] + FAILING_CELLS + [("Stop", None)]:
             if before == "Stop":
                 stop()
             elif before:
                 run(before, status=want_status)
-            out, _ = run(LETS_TYPED)
-            print(f"lets: after {before or 'Run All'!r}: {out.strip()}")
-            if LETS_WANT not in out:
-                fail(f"variables lost their values or types: {out!r}, expected {LETS_WANT!r}")
+            lets_kept(run(LETS_TYPED)[0], "lets", before or "Run All")
         # A variable shadowed with another type, and a `let` whose compile
         # fails: upstream's error, the variables as they were.
         run('let v = String::from("now a string");')
@@ -981,14 +987,10 @@ def cmd_lean(args):
         run(VALUES_ITEMS)
         for cell in LETS:
             run(cell)
-        for before, status in [(None, None), ('let n: i32 = "not a number";', "error"),
-                               ('let _z = v.len();\npanic!("deliberate");', "error")]:
+        for before, status in [(None, None)] + FAILING_CELLS:
             if before:
                 run(before, status=status)
-            out, _ = run(LETS_TYPED)
-            print(f"lean: after {before or 'the let cells'!r}: {out.strip()}")
-            if LETS_WANT not in out:
-                fail(f"lean: variables lost their values or types: {out!r}, expected {LETS_WANT!r}")
+            lets_kept(run(LETS_TYPED)[0], "lean", before or "the let cells")
         _, own = run("conv")
         if "Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1), padding=same)" not in str(shown(own)):
             fail(f"lean: a layer's display is not PyTorch's printout: {shown(own)}")
