@@ -20,6 +20,7 @@ Run by tests/kernel.rs (with the environment of scripts/env.sh).
 import argparse
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -958,7 +959,41 @@ def cmd_lets(args):
         print(f"lets: {linked} cells linked against cnn_lab's library")
         if linked == 0:
             fail("no cell was linked against the dependency's library")
+        # ... without reading libtorch: the last cell's library needs
+        # cnn_lab's, which needs libtorch, and not libtorch itself.
+        slot = kernel_slot(k)
+        needed = elf_needed(cell_libraries(slot)[-1])
+        print(f"lets: the last cell's library needs {needed}")
+        if not any(n.startswith("libcnn_lab-") for n in needed) or \
+                any(n.startswith(("libtorch", "libc10")) for n in needed):
+            fail(f"a cell's library is not linked against cnn_lab's library alone: {needed}")
+        # A type error names cnn_lab's types as a learner writes them, not
+        # through the library's own crate.
+        out, _ = run("let wrong = Conv2d::new(1, 2, 3) + 1;", status="error")
+        out = re.sub(r"\x1b\[[0-9;]*m", "", out)
+        print(f"lets: a type error says {out.splitlines()[0]!r}")
+        if "cnn_lab::Conv2d" not in out or "deps_dylib" in out:
+            fail(f"a type error does not name `cnn_lab::Conv2d`: {out!r}")
+        # A cell of items only is checked, not built (18-items-checked-not-built.patch),
+        # and one rustc refuses says why, as a built one did.
+        before = len(log.read_text(errors="replace"))
+        run("fn twice(x: i32) -> i32 { 2 * x }")
+        out, _ = run('println!("twice {}", twice(count));')
+        after = log.read_text(errors="replace")[before:]
+        if "twice 4" not in out or "items checked, not built" not in after:
+            fail(f"an items-only cell: {out!r}; the kernel said {after!r}")
+        out, _ = run('fn broken() -> i64 { "not a number" }', status="error")
+        if "mismatched types" not in out:
+            fail(f"an items-only cell that does not compile lost its error: {out!r}")
     log.unlink()
+
+
+def elf_needed(path):
+    """The shared libraries the ELF file `path` needs (binutils' readelf,
+    which the C compiler that links the cells comes with)."""
+    out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
 
 
 def cmd_lean(args):
